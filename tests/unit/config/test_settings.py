@@ -1,0 +1,125 @@
+"""Settings: TOML file, environment overrides, one clear message per bad setting."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import pytest
+
+from config.settings import DEFAULT_CONFIG_FILE, SettingsError, load_settings
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in (
+        "BDTX_CONFIG",
+        "BDTX_LMS_URL",
+        "BDTX_LMS_TOKEN",
+        "BDTX_LMS_TOKEN_FILE",
+        "BDTX_DATABASE_URL",
+    ):
+        monkeypatch.delenv(name, raising=False)
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "bdtx.toml"
+    path.write_text(text, "utf-8")
+    return path
+
+
+def test_shipped_config_defines_the_2023_runs_on_the_sandbox() -> None:
+    settings = load_settings(DEFAULT_CONFIG_FILE)
+    assert settings.lms.is_sandbox
+    assert settings.database.url.startswith("sqlite:")
+    assert [(r.id, r.module) for r in settings.runs] == [
+        ("M4-2023", 4),
+        ("M5-2023", 5),
+        ("M9-2023", 9),
+    ]
+    starts = [r.start for r in settings.runs]
+    # 16-day runs, one after the other: no two overlap for one audience.
+    assert all((later - earlier).days >= 16 for earlier, later in itertools.pairwise(starts))
+
+
+def test_environment_overrides_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write(tmp_path, '[lms]\nurl = "https://a.example.vn"\nfield_budget = 4000\n')
+    monkeypatch.setenv("BDTX_LMS_URL", "https://b.example.vn/")
+    monkeypatch.setenv("BDTX_DATABASE_URL", "postgresql://bdtx@db/bdtx")
+    settings = load_settings(path)
+    assert settings.lms.url == "https://b.example.vn"
+    assert settings.lms.field_budget == 4000
+    assert settings.database.url == "postgresql+psycopg://bdtx@db/bdtx"
+
+
+def test_bdtx_config_names_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BDTX_CONFIG", str(write(tmp_path, "max_class_size = 46\n")))
+    assert load_settings().max_class_size == 46
+
+
+def test_token_from_env_or_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write(tmp_path, '[lms]\nurl = "https://a.example.vn"\n')
+    assert load_settings(path).lms_token() is None
+    with pytest.raises(SettingsError, match="BDTX_LMS_TOKEN"):
+        load_settings(path).require_lms_token()
+    token_file = tmp_path / "token"
+    token_file.write_text("from-file\n", "utf-8")
+    monkeypatch.setenv("BDTX_LMS_TOKEN_FILE", str(token_file))
+    assert load_settings(path).require_lms_token().get_secret_value() == "from-file"
+    monkeypatch.setenv("BDTX_LMS_TOKEN", "from-env")
+    settings = load_settings(path)
+    assert settings.require_lms_token().get_secret_value() == "from-env"
+    assert "from-env" not in repr(settings)
+    assert "from-env" not in str(settings.model_dump())
+
+
+def test_unreadable_token_file_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BDTX_LMS_TOKEN_FILE", str(tmp_path / "missing"))
+    with pytest.raises(SettingsError, match=r"lms.token_file \(BDTX_LMS_TOKEN_FILE\): cannot read"):
+        load_settings(write(tmp_path, "")).lms_token()
+
+
+def test_token_in_the_file_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="must not be written"):
+        load_settings(write(tmp_path, '[lms]\ntoken = "abc"\n'))
+
+
+@pytest.mark.parametrize(
+    ("text", "env", "expected"),
+    [
+        (
+            '[lms]\nurl = "ftp://x"\n',
+            {},
+            r"Setting lms.url \(BDTX_LMS_URL\): must start with https://",
+        ),
+        ("", {"BDTX_LMS_URL": "lms.example.vn"}, r"lms.url \(BDTX_LMS_URL\)"),
+        (
+            '[database]\nurl = "mysql://x"\n',
+            {},
+            r"database.url \(BDTX_DATABASE_URL\): must be a sqlite",
+        ),
+        ("[lms]\nfield_budget = 10\n", {}, r"lms.field_budget .*greater than or equal to 100"),
+        ("[lms]\nurll = 1\n", {}, r"lms.urll .*unknown setting"),
+        ("max_class_size = 'big'\n", {}, r"Setting max_class_size: "),
+        ("[[runs]]\nid = 'M4'\nmodule = 4\n", {}, r"Setting runs\[1\]\.start: Field required"),
+    ],
+)
+def test_one_message_names_the_bad_setting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str, env: dict[str, str], expected: str
+) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError, match=expected):
+        load_settings(write(tmp_path, text))
+
+
+def test_not_toml_and_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="not valid TOML"):
+        load_settings(write(tmp_path, "[lms\n"))
+    with pytest.raises(SettingsError, match="not found"):
+        load_settings(tmp_path / "nope.toml")
+
+
+def test_unknown_run_is_named() -> None:
+    with pytest.raises(SettingsError, match="no run with id 'M7-2023'"):
+        load_settings(DEFAULT_CONFIG_FILE).run("M7-2023")
