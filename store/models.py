@@ -1,0 +1,130 @@
+"""Tables of the state database (SQLModel). Schema changes go through Alembic migrations.
+
+The roster side: schools, people (learners and core staff), their enrolment in module
+runs, every input row's outcome per import, classes and their reporters.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class School(SQLModel, table=True):
+    """A school or education centre of the province (``truong.xlsx``)."""
+
+    code: str = Field(primary_key=True, max_length=32)
+    name: str = Field(max_length=255)
+    kind: str = Field(default="", max_length=64)  # Loại hình: THCS, THPT, TH&THCS, ...
+    district: str = Field(default="", max_length=128)
+    cluster: str = Field(default="", max_length=128)
+
+
+class Person(SQLModel, table=True):
+    """One person, keyed by the identity code (Mã định danh): learner, core staff or both.
+
+    ``status`` is ``active`` while the person is on the latest roster, ``left`` after.
+    """
+
+    identity_code: str = Field(primary_key=True, max_length=32)
+    full_name: str = Field(max_length=255)
+    lastname: str = Field(max_length=255)
+    firstname: str = Field(max_length=128)
+    birth_date: date | None = None
+    gender: str = Field(default="", max_length=16)
+    email: str = Field(default="", max_length=255, index=True)
+    phone: str = Field(default="", max_length=32)
+    school_code: str = Field(default="", max_length=32, index=True)
+    district: str = Field(default="", max_length=128)
+    level: str = Field(default="", max_length=16)
+    audience: str = Field(default="", max_length=16)
+    position: str = Field(default="", max_length=128)
+    subject: str = Field(default="", max_length=128)
+    is_learner: bool = True
+    is_core_staff: bool = False
+    staff_role: str = Field(default="", max_length=32)  # reporter / assistant
+    staff_subject: str = Field(default="", max_length=128)
+    staff_level: str = Field(default="", max_length=16)
+    track: str = Field(default="", max_length=32)  # main / prerequisite (modules 1-3)
+    exemption: str = Field(default="", max_length=16)  # "", exempt, reduced
+    exemption_reason: str = Field(default="", max_length=255)
+    concurrent_hdtnhn: bool = False
+    status: str = Field(default="active", max_length=16)
+    updated_at: datetime
+    last_import_id: int | None = Field(default=None, foreign_key="rosterimport.id")
+
+
+class RosterImport(SQLModel, table=True):
+    """One import of roster files: when, what, and the counts per status and reason."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    started_at: datetime
+    files: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    rows_read: int = 0
+    imported: int = 0
+    rejected: int = 0
+    excluded: int = 0
+    counts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    changes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class RowOutcome(SQLModel, table=True):
+    """What became of one input row: imported, rejected (reasons) or excluded (rule)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    import_id: int = Field(foreign_key="rosterimport.id", index=True)
+    source_file: str = Field(max_length=255)
+    sheet: str = Field(default="", max_length=128)
+    row_number: int
+    identity_code: str = Field(default="", max_length=32, index=True)
+    status: str = Field(max_length=16)
+    reasons: list[dict[str, str]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    original: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class RunEnrolment(SQLModel, table=True):
+    """A person to be trained in a module run, in one subject, as main or reference."""
+
+    __table_args__ = (UniqueConstraint("run_id", "identity_code", "subject"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: str = Field(max_length=32, index=True)
+    identity_code: str = Field(foreign_key="person.identity_code", max_length=32, index=True)
+    level: str = Field(max_length=16)
+    audience: str = Field(max_length=16)
+    subject: str = Field(max_length=128)
+    kind: str = Field(default="main", max_length=16)  # main / reference
+
+
+class TrainingClass(SQLModel, table=True):
+    """A class (lớp) of one module run, level, audience and subject."""
+
+    id: str = Field(primary_key=True, max_length=160)
+    run_id: str = Field(max_length=32, index=True)
+    level: str = Field(max_length=16)
+    audience: str = Field(max_length=16)
+    subject: str = Field(max_length=128)
+    ordinal: int
+    name: str = Field(max_length=255)
+    grading_extension_days: int = 0
+
+
+class ClassMember(SQLModel, table=True):
+    """A learner's seat in a class (one per run, main subject)."""
+
+    run_id: str = Field(primary_key=True, max_length=32)
+    identity_code: str = Field(primary_key=True, foreign_key="person.identity_code", max_length=32)
+    class_id: str = Field(foreign_key="trainingclass.id", max_length=160, index=True)
+
+
+class ClassStaff(SQLModel, table=True):
+    """A reporter or assistant assigned to a class."""
+
+    class_id: str = Field(primary_key=True, foreign_key="trainingclass.id", max_length=160)
+    identity_code: str = Field(primary_key=True, foreign_key="person.identity_code", max_length=32)
+    role: str = Field(max_length=16)  # reporter / assistant

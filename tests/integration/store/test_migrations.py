@@ -1,0 +1,38 @@
+"""The migrations build the schema the models describe, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import Engine, inspect
+from sqlmodel import SQLModel, select
+
+from store.db import migrate, session_scope
+from store.models import Person, RosterImport
+
+
+def test_migrated_schema_has_every_model_table(engine: Engine) -> None:
+    tables = set(inspect(engine).get_table_names())
+    assert set(SQLModel.metadata.tables) <= tables
+    assert "alembic_version" in tables
+
+
+def test_migrate_twice_is_harmless_and_keeps_data(engine: Engine) -> None:
+    with session_scope(engine) as session:
+        session.add(RosterImport(started_at=datetime(2023, 8, 1, tzinfo=UTC), files=["a.xlsx"]))
+        session.add(
+            Person(
+                identity_code="7043896584",
+                full_name="Phạm Thị Quyên",
+                lastname="Phạm Thị",
+                firstname="Quyên",
+                birth_date=date(1985, 9, 26),
+                updated_at=datetime(2023, 8, 1, tzinfo=UTC),
+            )
+        )
+    migrate(engine)
+    with session_scope(engine) as session:
+        person = session.exec(select(Person)).one()
+        assert person.full_name == "Phạm Thị Quyên"
+        assert person.birth_date == date(1985, 9, 26)
+        assert session.exec(select(RosterImport)).one().files == ["a.xlsx"]
