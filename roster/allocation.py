@@ -1,0 +1,531 @@
+"""Class allocation for one module run: a pure function of the learners and the previous allocation.
+
+Learners are grouped by (level, audience, subject); each group gets the fewest classes of at
+most ``max_class_size`` learners, ``m = ceil(n / max_class_size)``.
+
+**Size tolerance.** Let ``base = n // m``. The even split has sizes ``base`` or ``base + 1``;
+a class may deviate from it by at most ``size_tolerance`` learners, i.e. its size lies in
+``[base - t, base + 1 + t]`` (``[base - t, base + t]`` when ``m`` divides ``n``), never above
+``max_class_size``. Two classes of a group thus differ by at most ``2t + 1``. The tolerance is
+what lets a class boundary fall between two schools instead of inside one.
+
+**Fresh group** (no previous class): learners are ordered by (cluster, school, person id) and
+cut into ``m`` consecutive runs; each cut is placed, within the tolerance, between two clusters
+if possible, else between two schools, else as close to the even split as possible.
+
+**Re-run with a previous allocation.** Everyone whose previous class is still a class of their
+group stays in it. Then:
+
+* the group still needs exactly the classes it has: newcomers (new hires, people whose level,
+  audience or subject changed) fill classes with room, preferring a class below the tolerance
+  bound that already has their school, then their cluster, then the smallest; nobody else moves
+  (sizes may then drift outside the tolerance as people leave: stability wins over balance);
+* the group needs more classes (growth beyond capacity): new classes are opened and every class
+  is brought within the tolerance by moving the fewest people possible, i.e.
+  ``max(sum of excess over the upper bound, total shortfall below the lower bound - newcomers)``;
+* the group has too many classes: the classes with the fewest remaining members are closed and
+  their members re-placed as above.
+
+Everything is deterministic: inputs are sorted by person id first, every tie is broken by
+ordinal, school, cluster or person id, so the output does not depend on the input order.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+DEFAULT_MAX_CLASS_SIZE = 50
+DEFAULT_SIZE_TOLERANCE = 3
+
+_CUT_INSIDE_SCHOOL = 0
+_CUT_BETWEEN_SCHOOLS = 1
+_CUT_BETWEEN_CLUSTERS = 2
+
+
+def _nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", str(text))  # str(): a StrEnum member becomes its value
+
+
+@dataclass(frozen=True, slots=True)
+class AllocLearner:
+    """One learner of a module run, as the allocation sees them."""
+
+    person_id: str
+    school_code: str
+    cluster: str
+    level: str
+    audience: str
+    subject: str
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class GroupKey:
+    """The (level, audience, subject) a class is made of, e.g. ("THCS", "GV", "Toán")."""
+
+    level: str
+    audience: str
+    subject: str
+
+    @classmethod
+    def of(cls, learner: AllocLearner) -> GroupKey:
+        return cls(_nfc(learner.level), _nfc(learner.audience), _nfc(learner.subject))
+
+    def class_prefix(self, run_id: str) -> str:
+        """``M4-2023/THCS/GV/Toán``: a class id without its ordinal ("/" in a part becomes "-")."""
+        parts = (self.level, self.audience, self.subject)
+        return "/".join([run_id, *(part.replace("/", "-") for part in parts)])
+
+    def class_id(self, run_id: str, ordinal: int) -> str:
+        """``M4-2023/THCS/GV/Toán/01``."""
+        return f"{self.class_prefix(run_id)}/{ordinal:02d}"
+
+    def display_name(self, ordinal: int) -> str:
+        """The name the Sở gives the class: "Lớp 01 — Toán THCS", "Lớp 02 — Quản lí THPT (CBQL)"."""
+        audience = "" if self.audience == "GV" else f" ({self.audience})"
+        return _nfc(f"Lớp {ordinal:02d} — {self.subject} {self.level}{audience}")
+
+
+@dataclass(frozen=True, slots=True)
+class AllocatedClass:
+    """One class: its members sorted by person id."""
+
+    class_id: str
+    key: GroupKey
+    ordinal: int
+    display_name: str
+    members: tuple[AllocLearner, ...]
+
+    @property
+    def member_ids(self) -> tuple[str, ...]:
+        return tuple(learner.person_id for learner in self.members)
+
+    @property
+    def size(self) -> int:
+        return len(self.members)
+
+
+class MoveReason(StrEnum):
+    """Why a person's class differs from the previous allocation."""
+
+    NEW = "new"
+    GROUP_CHANGED = "group_changed"
+    PREVIOUS_CLASS_UNKNOWN = "previous_class_unknown"
+    LEFT = "left"
+    CLASS_CLOSED = "class_closed"
+    REBALANCED = "rebalanced"
+
+
+_MOVE_MESSAGES: dict[MoveReason, str] = {
+    MoveReason.NEW: "Học viên mới được xếp lớp",
+    MoveReason.GROUP_CHANGED: "Đổi cấp học, đối tượng hoặc môn bồi dưỡng",
+    MoveReason.PREVIOUS_CLASS_UNKNOWN: "Lớp cũ không thuộc đợt bồi dưỡng này",
+    MoveReason.LEFT: "Không còn trong danh sách học viên",
+    MoveReason.CLASS_CLOSED: "Lớp cũ được giải thể do số học viên giảm",
+    MoveReason.REBALANCED: "Chuyển lớp để cân đối sĩ số",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Move:
+    """A person whose class changed (``from_class`` None: newcomer; ``to_class`` None: leaver)."""
+
+    person_id: str
+    from_class: str | None
+    to_class: str | None
+    reason: MoveReason
+
+    @property
+    def message(self) -> str:
+        """The reason in Vietnamese, for the preview shown to the Sở."""
+        return _MOVE_MESSAGES[self.reason]
+
+
+@dataclass(frozen=True, slots=True)
+class ClassSummary:
+    """What ``Allocation.explain`` says about one class; counts sorted largest first."""
+
+    class_id: str
+    display_name: str
+    size: int
+    schools: tuple[tuple[str, int], ...]
+    clusters: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """The classes of one module run, who is in which, and who moved since the previous run."""
+
+    run_id: str
+    classes: tuple[AllocatedClass, ...]
+    class_of: dict[str, str]
+    moves: tuple[Move, ...]
+
+    def explain(self) -> Iterator[ClassSummary]:
+        """Per class: its size, its schools and clusters with their learner counts."""
+        for klass in self.classes:
+            schools = Counter(learner.school_code for learner in klass.members)
+            clusters = Counter(learner.cluster for learner in klass.members)
+            yield ClassSummary(
+                class_id=klass.class_id,
+                display_name=klass.display_name,
+                size=klass.size,
+                schools=_by_count(schools),
+                clusters=_by_count(clusters),
+            )
+
+
+def _by_count(counts: Counter[str]) -> tuple[tuple[str, int], ...]:
+    return tuple(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+
+
+def allocate(
+    learners: Iterable[AllocLearner],
+    *,
+    run_id: str,
+    previous: Mapping[str, str] | None = None,
+    max_class_size: int = DEFAULT_MAX_CLASS_SIZE,
+    size_tolerance: int = DEFAULT_SIZE_TOLERANCE,
+) -> Allocation:
+    """Allocate the learners of run ``run_id`` to classes.
+
+    ``previous`` maps person id to class id from an earlier allocation of the same run; people
+    are kept where they are as far as the rules allow (see the module docstring).
+    Raises ``ValueError`` on a duplicate person id, a "/" in ``run_id`` or bad limits.
+    """
+    if "/" in run_id or not run_id:
+        raise ValueError(f"run id must be non-empty and without '/': {run_id!r}")
+    if max_class_size < 1 or size_tolerance < 0:
+        raise ValueError("max_class_size must be >= 1 and size_tolerance >= 0")
+    previous = previous or {}
+    groups = _group(learners)
+    classes: list[AllocatedClass] = []
+    displaced: dict[str, MoveReason] = {}
+    for key in sorted(groups):
+        members = groups[key]
+        prev_ordinals = _previous_ordinals(key, run_id, members, previous)
+        limits = _Limits.of(len(members), max_class_size, size_tolerance)
+        drafts = _allocate_group(members, prev_ordinals, limits, displaced)
+        classes.extend(_finish(key, run_id, draft) for draft in drafts)
+    class_of = {pid: k.class_id for k in classes for pid in k.member_ids}
+    class_of = dict(sorted(class_of.items()))
+    moves = _moves(run_id, class_of, previous, displaced)
+    return Allocation(run_id=run_id, classes=tuple(classes), class_of=class_of, moves=moves)
+
+
+def _group(learners: Iterable[AllocLearner]) -> dict[GroupKey, list[AllocLearner]]:
+    groups: dict[GroupKey, list[AllocLearner]] = {}
+    seen: set[str] = set()
+    for learner in sorted(learners, key=lambda item: item.person_id):
+        if learner.person_id in seen:
+            raise ValueError(f"duplicate person id {learner.person_id!r}")
+        seen.add(learner.person_id)
+        groups.setdefault(GroupKey.of(learner), []).append(learner)
+    return groups
+
+
+def _previous_ordinals(
+    key: GroupKey, run_id: str, members: Sequence[AllocLearner], previous: Mapping[str, str]
+) -> dict[str, int]:
+    """Person id -> ordinal of their previous class, for those whose class is of this group."""
+    prefix = key.class_prefix(run_id) + "/"
+    ordinals: dict[str, int] = {}
+    for learner in members:
+        class_id = previous.get(learner.person_id)
+        if class_id is None or not class_id.startswith(prefix):
+            continue
+        digits = class_id[len(prefix) :]
+        if not (digits.isascii() and digits.isdigit()):
+            continue
+        ordinal = int(digits)
+        if ordinal >= 1 and key.class_id(run_id, ordinal) == class_id:
+            ordinals[learner.person_id] = ordinal
+    return ordinals
+
+
+@dataclass(frozen=True, slots=True)
+class _Limits:
+    """Sizes allowed in a group: ``lo..hi`` within the tolerance, ``cap`` the hard maximum."""
+
+    classes: int
+    lo: int
+    hi: int
+    cap: int
+
+    @classmethod
+    def of(cls, n: int, cap: int, tolerance: int) -> _Limits:
+        classes = math.ceil(n / cap)
+        if classes == 0:
+            return cls(0, 0, 0, cap)
+        base, extra = divmod(n, classes)
+        lo = max(1, base - tolerance)
+        hi = min(cap, base + (1 if extra else 0) + tolerance)
+        return cls(classes, lo, hi, cap)
+
+
+class _Draft:
+    """A class being built: members plus school and cluster counts."""
+
+    __slots__ = ("clusters", "members", "ordinal", "schools")
+
+    def __init__(self, ordinal: int, members: Iterable[AllocLearner] = ()) -> None:
+        self.ordinal = ordinal
+        self.members: list[AllocLearner] = []
+        self.schools: Counter[str] = Counter()
+        self.clusters: Counter[str] = Counter()
+        for learner in members:
+            self.add(learner)
+
+    def __len__(self) -> int:
+        return len(self.members)
+
+    def add(self, learner: AllocLearner) -> None:
+        self.members.append(learner)
+        self.schools[learner.school_code] += 1
+        self.clusters[learner.cluster] += 1
+
+    def shed(self, count: int) -> list[AllocLearner]:
+        """Remove ``count`` members, those least attached (smallest school, then cluster) first."""
+        if count <= 0:
+            return []
+        ranked = sorted(self.members, key=self._attachment)
+        leaving = ranked[:count]
+        self.members = ranked[count:]
+        for learner in leaving:
+            self.schools[learner.school_code] -= 1
+            self.clusters[learner.cluster] -= 1
+        return leaving
+
+    def _attachment(self, learner: AllocLearner) -> tuple[int, int, str, str, str]:
+        return (
+            self.schools[learner.school_code],
+            self.clusters[learner.cluster],
+            learner.cluster,
+            learner.school_code,
+            learner.person_id,
+        )
+
+
+def _placement_order(learner: AllocLearner) -> tuple[str, str, str]:
+    return (learner.cluster, learner.school_code, learner.person_id)
+
+
+def _allocate_group(
+    members: Sequence[AllocLearner],
+    prev_ordinals: Mapping[str, int],
+    limits: _Limits,
+    displaced: dict[str, MoveReason],
+) -> list[_Draft]:
+    stayers: dict[int, list[AllocLearner]] = {}
+    pool: list[AllocLearner] = []
+    for learner in members:
+        ordinal = prev_ordinals.get(learner.person_id)
+        if ordinal is None:
+            pool.append(learner)
+        else:
+            stayers.setdefault(ordinal, []).append(learner)
+    if not stayers:
+        return _fresh(pool, limits)
+    ranked = sorted(stayers, key=lambda ordinal: (-len(stayers[ordinal]), ordinal))
+    kept = sorted(ranked[: limits.classes])
+    for ordinal in ranked[limits.classes :]:
+        for learner in stayers[ordinal]:
+            displaced[learner.person_id] = MoveReason.CLASS_CLOSED
+            pool.append(learner)
+    drafts = [_Draft(ordinal, stayers[ordinal]) for ordinal in kept]
+    new_ordinals = _free_ordinals(set(kept), limits.classes - len(kept))
+    if new_ordinals or len(kept) < len(ranked):
+        return _restructure(drafts, new_ordinals, pool, limits, displaced)
+    _top_up(drafts, pool, limits, displaced)
+    return drafts
+
+
+def _free_ordinals(used: set[int], count: int) -> list[int]:
+    free: list[int] = []
+    ordinal = 1
+    while len(free) < count:
+        if ordinal not in used:
+            free.append(ordinal)
+        ordinal += 1
+    return free
+
+
+def _fresh(pool: list[AllocLearner], limits: _Limits) -> list[_Draft]:
+    ordinals = list(range(1, limits.classes + 1))
+    return _chunk(sorted(pool, key=_placement_order), ordinals, limits)
+
+
+def _chunk(
+    ordered: Sequence[AllocLearner], ordinals: Sequence[int], limits: _Limits
+) -> list[_Draft]:
+    """Cut ``ordered`` into consecutive classes of sizes within ``limits.lo..limits.hi``."""
+    drafts: list[_Draft] = []
+    start = 0
+    for index, ordinal in enumerate(ordinals):
+        parts_left = len(ordinals) - index
+        size = _cut_size(ordered, start, parts_left, limits)
+        drafts.append(_Draft(ordinal, ordered[start : start + size]))
+        start += size
+    return drafts
+
+
+def _cut_size(ordered: Sequence[AllocLearner], start: int, parts_left: int, limits: _Limits) -> int:
+    """The size of the next class: a cut between clusters, else schools, else nearest even."""
+    remaining = len(ordered) - start
+    if parts_left == 1:
+        return remaining
+    others = parts_left - 1
+    smallest = max(limits.lo, remaining - others * limits.hi)
+    largest = min(limits.hi, remaining - others * limits.lo)
+    ideal = remaining / parts_left
+
+    def preference(size: int) -> tuple[int, float, int]:
+        return (-_cut_kind(ordered, start + size), abs(size - ideal), size)
+
+    return min(range(smallest, largest + 1), key=preference)
+
+
+def _cut_kind(ordered: Sequence[AllocLearner], position: int) -> int:
+    before, after = ordered[position - 1], ordered[position]
+    if before.cluster != after.cluster:
+        return _CUT_BETWEEN_CLUSTERS
+    if before.school_code != after.school_code:
+        return _CUT_BETWEEN_SCHOOLS
+    return _CUT_INSIDE_SCHOOL
+
+
+def _top_up(
+    drafts: list[_Draft],
+    pool: list[AllocLearner],
+    limits: _Limits,
+    displaced: dict[str, MoveReason],
+) -> None:
+    """Same classes as before: shed only what exceeds the cap, then place the newcomers."""
+    for draft in drafts:
+        for learner in draft.shed(len(draft) - limits.cap):
+            displaced[learner.person_id] = MoveReason.REBALANCED
+            pool.append(learner)
+    for learner in sorted(pool, key=_placement_order):
+        open_drafts = [draft for draft in drafts if len(draft) < limits.cap]
+        best = min(open_drafts, key=lambda draft: _room_preference(draft, learner, limits))
+        best.add(learner)
+
+
+def _room_preference(
+    draft: _Draft, learner: AllocLearner, limits: _Limits
+) -> tuple[bool, bool, bool, int, int]:
+    """Below the tolerance bound first, then with the learner's school, cluster, then smallest."""
+    return (
+        len(draft) >= limits.hi,
+        draft.schools[learner.school_code] == 0,
+        draft.clusters[learner.cluster] == 0,
+        len(draft),
+        draft.ordinal,
+    )
+
+
+def _restructure(
+    drafts: list[_Draft],
+    new_ordinals: list[int],
+    pool: list[AllocLearner],
+    limits: _Limits,
+    displaced: dict[str, MoveReason],
+) -> list[_Draft]:
+    """Classes opened or closed: bring every class within the tolerance, moving the fewest."""
+    targets = _targets([len(draft) for draft in drafts], len(new_ordinals), len(pool), limits)
+    kept_targets = targets[: len(drafts)]
+    for draft, target in zip(drafts, kept_targets, strict=True):
+        for learner in draft.shed(len(draft) - target):
+            displaced[learner.person_id] = MoveReason.REBALANCED
+            pool.append(learner)
+    pool.sort(key=_placement_order)
+    for draft, target in zip(drafts, kept_targets, strict=True):
+        pool = _fill(draft, target - len(draft), pool)
+    opened = _chunk(pool, new_ordinals, limits)
+    return sorted(drafts + opened, key=lambda draft: draft.ordinal)
+
+
+def _targets(sizes: list[int], opened: int, pool_size: int, limits: _Limits) -> list[int]:
+    """Final sizes of the kept classes (``sizes``) then the ``opened`` ones, all in lo..hi.
+
+    Kept classes start at their size clamped into lo..hi, opened ones at lo. If that is more
+    than the group, the largest kept classes give up members (each one a necessary move);
+    if less, the smallest classes grow (filled from the pool, no extra move).
+    """
+    targets = [min(max(size, limits.lo), limits.hi) for size in sizes] + [limits.lo] * opened
+    surplus = sum(targets) - (sum(sizes) + pool_size)
+    if surplus > 0:
+        heap = [(-target, index) for index, target in enumerate(targets[: len(sizes)])]
+        heapq.heapify(heap)
+        for _ in range(surplus):
+            negative, index = heapq.heappop(heap)
+            targets[index] = -negative - 1
+            heapq.heappush(heap, (negative + 1, index))
+    elif surplus < 0:
+        heap = [(target, index) for index, target in enumerate(targets)]
+        heapq.heapify(heap)
+        for _ in range(-surplus):
+            target, index = heapq.heappop(heap)
+            targets[index] = target + 1
+            heapq.heappush(heap, (target + 1, index))
+    return targets
+
+
+def _fill(draft: _Draft, count: int, pool: list[AllocLearner]) -> list[AllocLearner]:
+    """Move ``count`` pool members into ``draft`` (their school first, then cluster); the rest."""
+    if count <= 0:
+        return pool
+
+    def preference(item: tuple[int, AllocLearner]) -> tuple[bool, bool, int]:
+        index, learner = item
+        return (
+            draft.schools[learner.school_code] == 0,
+            draft.clusters[learner.cluster] == 0,
+            index,
+        )
+
+    chosen = sorted(enumerate(pool), key=preference)[:count]
+    for _, learner in sorted(chosen, key=lambda item: item[0]):
+        draft.add(learner)
+    taken = {index for index, _ in chosen}
+    return [learner for index, learner in enumerate(pool) if index not in taken]
+
+
+def _finish(key: GroupKey, run_id: str, draft: _Draft) -> AllocatedClass:
+    return AllocatedClass(
+        class_id=key.class_id(run_id, draft.ordinal),
+        key=key,
+        ordinal=draft.ordinal,
+        display_name=key.display_name(draft.ordinal),
+        members=tuple(sorted(draft.members, key=lambda learner: learner.person_id)),
+    )
+
+
+def _moves(
+    run_id: str,
+    class_of: Mapping[str, str],
+    previous: Mapping[str, str],
+    displaced: Mapping[str, MoveReason],
+) -> tuple[Move, ...]:
+    moves: list[Move] = []
+    for person_id in sorted(set(class_of) | set(previous)):
+        before, after = previous.get(person_id), class_of.get(person_id)
+        if before == after:
+            continue
+        if after is None:
+            reason = MoveReason.LEFT
+        elif before is None:
+            reason = MoveReason.NEW
+        elif person_id in displaced:
+            reason = displaced[person_id]
+        elif before.startswith(run_id + "/"):
+            reason = MoveReason.GROUP_CHANGED
+        else:
+            reason = MoveReason.PREVIOUS_CLASS_UNKNOWN
+        moves.append(Move(person_id, before, after, reason))
+    return tuple(moves)
