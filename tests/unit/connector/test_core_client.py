@@ -84,7 +84,9 @@ def test_nested_params_are_flattened_php_style() -> None:
 
 
 def test_endpoint_accepts_site_root_or_endpoint() -> None:
-    assert rest_endpoint("https://x.vn/moodle") == "https://x.vn/moodle/webservice/rest/server.php"
+    assert (
+        rest_endpoint("https://x.vn/replies") == "https://x.vn/replies/webservice/rest/server.php"
+    )
     assert rest_endpoint("https://x.vn/webservice/rest/server.php/") == (
         "https://x.vn/webservice/rest/server.php"
     )
