@@ -96,6 +96,37 @@ class RunSettings(BaseModel):
     start: date
     template_course: str = "TPL-MODULE"
     unit_lock_date: date | None = None
+    # Subjects taken as reference (not certified) by learners marked concurrent for them,
+    # e.g. module 4: "Hoạt động trải nghiệm, hướng nghiệp" (Kiêm nhiệm HĐTNHN).
+    concurrent_subjects: list[str] = Field(default_factory=list)
+
+
+class ProvisioningSettings(BaseModel):
+    """How the roster becomes LMS accounts, courses and groups."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # {email_local}: the e-mail's local part; {identity}: the identity code. ASCII, lower case;
+    # a taken username gets 2, 3, ... appended.
+    username_pattern: str = "{email_local}"
+    # "createpassword": Moodle makes and mails the password; "generate": we make one per
+    # person, write per-school account sheets, and force a change at first login.
+    credentials: str = Field(default="createpassword", pattern="^(createpassword|generate)$")
+    auth: str = "manual"
+    # Moodle custom profile fields to fill: shortname -> what goes in (school_name,
+    # school_code, district, level, subject, identity). List only fields the site has:
+    # Moodle silently drops unknown ones, and the sync would then see a change every run.
+    profile_fields: dict[str, str] = Field(default_factory=dict)
+    category_prefix: str = "BDTX"
+    # Moodle role ids: stock Moodle has student = 5, non-editing teacher = 4.
+    role_ids: dict[str, int] = Field(default_factory=lambda: {"student": 5, "teacher": 4})
+    suspend_grace_days: int = Field(default=14, ge=0)
+    max_suspend: int = Field(default=50, ge=0)
+    max_suspend_percent: float = Field(default=5.0, ge=0)
+    max_unenrol: int = Field(default=100, ge=0)
+    max_unenrol_percent: float = Field(default=5.0, ge=0)
+    max_email_changes: int = Field(default=50, ge=0)
+    max_email_changes_percent: float = Field(default=5.0, ge=0)
 
 
 class Settings(BaseSettings):
@@ -112,6 +143,7 @@ class Settings(BaseSettings):
     lms: LmsSettings = Field(default_factory=LmsSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     runs: list[RunSettings] = Field(default_factory=list)
+    provisioning: ProvisioningSettings = Field(default_factory=ProvisioningSettings)
     max_class_size: int = Field(default=50, ge=5, le=500)
     timezone: str = "Asia/Ho_Chi_Minh"
 

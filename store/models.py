@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
 
@@ -52,7 +52,8 @@ class Person(SQLModel, table=True):
     exemption: str = Field(default="", max_length=16)  # "", exempt, reduced
     exemption_reason: str = Field(default="", max_length=255)
     concurrent_hdtnhn: bool = False
-    status: str = Field(default="active", max_length=16)
+    status: str = Field(default="active", max_length=16)  # active / left / excluded
+    left_at: datetime | None = None
     updated_at: datetime
     last_import_id: int | None = Field(default=None, foreign_key="rosterimport.id")
 
@@ -87,20 +88,6 @@ class RowOutcome(SQLModel, table=True):
     original: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
-class RunEnrolment(SQLModel, table=True):
-    """A person to be trained in a module run, in one subject, as main or reference."""
-
-    __table_args__ = (UniqueConstraint("run_id", "identity_code", "subject"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    run_id: str = Field(max_length=32, index=True)
-    identity_code: str = Field(foreign_key="person.identity_code", max_length=32, index=True)
-    level: str = Field(max_length=16)
-    audience: str = Field(max_length=16)
-    subject: str = Field(max_length=128)
-    kind: str = Field(default="main", max_length=16)  # main / reference
-
-
 class TrainingClass(SQLModel, table=True):
     """A class (lớp) of one module run, level, audience and subject."""
 
@@ -111,14 +98,16 @@ class TrainingClass(SQLModel, table=True):
     subject: str = Field(max_length=128)
     ordinal: int
     name: str = Field(max_length=255)
+    kind: str = Field(default="main", max_length=16)  # main / reference (concurrent subject)
     grading_extension_days: int = 0
 
 
 class ClassMember(SQLModel, table=True):
-    """A learner's seat in a class (one per run, main subject)."""
+    """A learner's seat in a class: one main seat per run, plus reference seats."""
 
     run_id: str = Field(primary_key=True, max_length=32)
     identity_code: str = Field(primary_key=True, foreign_key="person.identity_code", max_length=32)
+    kind: str = Field(primary_key=True, default="main", max_length=16)  # main / reference
     class_id: str = Field(foreign_key="trainingclass.id", max_length=160, index=True)
 
 
@@ -128,3 +117,45 @@ class ClassStaff(SQLModel, table=True):
     class_id: str = Field(primary_key=True, foreign_key="trainingclass.id", max_length=160)
     identity_code: str = Field(primary_key=True, foreign_key="person.identity_code", max_length=32)
     role: str = Field(max_length=16)  # reporter / assistant
+
+
+class LmsAccount(SQLModel, table=True):
+    """An LMS account this software created (or adopted): the accounts it may manage."""
+
+    identity_code: str = Field(primary_key=True, max_length=32)
+    lms_user_id: int = Field(index=True)
+    username: str = Field(max_length=100)
+    created_at: datetime
+    suspended: bool = False  # as this software last set it
+
+
+class SyncRun(SQLModel, table=True):
+    """One ``sync plan`` or ``sync apply``: who, when, what it planned and what became of it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    started_at: datetime
+    finished_at: datetime | None = None
+    user: str = Field(default="", max_length=64)
+    mode: str = Field(max_length=16)  # plan / apply
+    status: str = Field(max_length=16)  # running / done / failed / stopped / interrupted
+    plan_digest: str = Field(default="", max_length=64)
+    counts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    errors: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    message: str = Field(default="", max_length=2000)
+
+
+class SyncAction(SQLModel, table=True):
+    """The journal: every action of an apply and its outcome."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    sync_run_id: int = Field(foreign_key="syncrun.id", index=True)
+    seq: int
+    kind: str = Field(max_length=32)
+    key: str = Field(max_length=255, index=True)
+    reason: str = Field(default="", max_length=500)
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="pending", max_length=16)  # pending / done / failed / unknown
+    error: str = Field(default="", max_length=2000)
+    updated_at: datetime

@@ -66,7 +66,7 @@ class DesiredEnrolment:
     role: str  # STUDENT_ROLE or TEACHER_ROLE
     timestart: int
     timeend: int
-    group_idnumber: str | None = None  # the class, for learners and their assessors
+    groups: frozenset[str] = frozenset()  # the classes (group idnumbers): one for a learner
     reference: bool = False  # a reference (concurrent) subject: never certified here
 
 

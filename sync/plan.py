@@ -98,6 +98,8 @@ def _courses(desired: DesiredState, actual: ActualState) -> Iterator[Action]:
             )
             continue
         changes: dict[str, object] = {}
+        if found.idnumber != idnumber:
+            changes["idnumber"] = idnumber
         if found.startdate != course.startdate:
             changes["startdate"] = course.startdate
         if found.enddate != course.enddate:
@@ -297,27 +299,29 @@ def _enrolments(desired: DesiredState, actual: ActualState, blocked: set[str]) -
                     )
                 )
             current_groups = current.groupids & known_group_ids if current else frozenset()
-            target = enrolment.group_idnumber
-            target_id = next((gid for gid, gnum in managed_groups.items() if gnum == target), None)
-            if target is not None and (target_id is None or target_id not in current_groups):
-                members.append(
-                    Action(
-                        ActionKind.ADD_MEMBER,
-                        f"{course_id}|{target}|{code}",
-                        "xếp vào lớp",
-                        {
-                            "course_idnumber": course_id,
-                            "group_idnumber": target,
-                            "identity_code": code,
-                        },
+            group_ids = {gnum: gid for gid, gnum in managed_groups.items()}
+            for target in sorted(enrolment.groups):
+                target_id = group_ids.get(target)
+                if target_id is None or target_id not in current_groups:
+                    members.append(
+                        Action(
+                            ActionKind.ADD_MEMBER,
+                            f"{course_id}|{target}|{code}",
+                            "xếp vào lớp",
+                            {
+                                "course_idnumber": course_id,
+                                "group_idnumber": target,
+                                "identity_code": code,
+                            },
+                        )
                     )
-                )
-            for gid in sorted(current_groups - ({target_id} if target_id else set())):
+            wanted_ids = {group_ids[g] for g in enrolment.groups if g in group_ids}
+            for gid in sorted(current_groups - wanted_ids):
                 removals.append(
                     Action(
                         ActionKind.REMOVE_MEMBER,
                         f"{course_id}|{managed_groups[gid]}|{code}",
-                        "chuyển lớp" if target else "không còn thuộc lớp nào",
+                        "chuyển lớp" if enrolment.groups else "không còn thuộc lớp nào",
                         {
                             "course_idnumber": course_id,
                             "group_idnumber": managed_groups[gid],

@@ -54,11 +54,13 @@ def desired(
         for g in sorted(set(classes.values()) | set((teachers or {}).values()))
     }
     enrolments = {
-        (COURSE, code): DesiredEnrolment(COURSE, code, STUDENT_ROLE, START, END, group)
+        (COURSE, code): DesiredEnrolment(COURSE, code, STUDENT_ROLE, START, END, frozenset({group}))
         for code, group in classes.items()
     }
     for code, group in (teachers or {}).items():
-        enrolments[(COURSE, code)] = DesiredEnrolment(COURSE, code, TEACHER_ROLE, START, END, group)
+        enrolments[(COURSE, code)] = DesiredEnrolment(
+            COURSE, code, TEACHER_ROLE, START, END, frozenset({group})
+        )
     return DesiredState(
         users=users,
         categories=(
@@ -102,7 +104,7 @@ def actual_matching(state: DesiredState) -> ActualState:
             users[code].id,
             code,
             frozenset({e.role}),
-            frozenset({groups[(COURSE, e.group_idnumber)].id}) if e.group_idnumber else frozenset(),
+            frozenset(groups[(COURSE, g)].id for g in e.groups),
         )
         for (_, code), e in state.enrolments.items()
     }

@@ -1,0 +1,239 @@
+"""Class allocation of a module run against the stored roster: load, allocate, save.
+
+The allocation and the reporter assignment themselves are pure (``roster.allocation``,
+``roster.reporters``); this module feeds them the stored people and the previous
+allocation, and writes the result back, touching only rows that change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from config.settings import RunSettings
+from roster.allocation import AllocatedClass, Allocation, AllocLearner, Move, allocate
+from roster.reporters import AllocStaff, StaffAssignment, StaffRole, assign_staff
+from store.models import ClassMember, ClassStaff, Person, School, TrainingClass
+
+MAIN = "main"
+REFERENCE = "reference"
+# Reference classes get their own id space: "M4-2023-KN/THCS/GV/<subject>/01" (kiêm nhiệm).
+REFERENCE_SUFFIX = "-KN"
+
+
+@dataclass
+class RunAllocation:
+    """The outcome of allocating one run, for the CLI and the tests."""
+
+    run_id: str
+    main: Allocation
+    reference: Allocation
+    staff: StaffAssignment
+    written: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def classes(self) -> tuple[AllocatedClass, ...]:
+        return self.main.classes + self.reference.classes
+
+    @property
+    def moves(self) -> tuple[Move, ...]:
+        return self.main.moves + self.reference.moves
+
+
+def _clusters(session: Session) -> dict[str, str]:
+    return {s.code: s.cluster for s in session.exec(select(School))}
+
+
+def run_people(session: Session, run: RunSettings) -> list[Person]:
+    """Active learners of the run's levels and audiences on the main track, not exempt."""
+    statement = select(Person).where(
+        col(Person.status) == "active",
+        col(Person.is_learner).is_(True),
+        col(Person.track) == "main",
+        col(Person.exemption) != "exempt",
+        col(Person.level).in_(run.levels),
+        col(Person.audience).in_(run.audiences),
+    )
+    return list(session.exec(statement))
+
+
+def main_learners(people: Iterable[Person], clusters: dict[str, str]) -> list[AllocLearner]:
+    """Main seats: each learner in the version of their audience and main subject."""
+    return [
+        AllocLearner(
+            person_id=person.identity_code,
+            school_code=person.school_code,
+            cluster=clusters.get(person.school_code, ""),
+            level=person.level,
+            audience=person.audience,
+            subject=person.subject,
+        )
+        for person in people
+    ]
+
+
+def reference_learners(
+    people: Iterable[Person], run: RunSettings, clusters: dict[str, str]
+) -> list[AllocLearner]:
+    """Concurrent learners' reference seats: teachers' version of each concurrent subject."""
+    seats = []
+    for person in people:
+        if not person.concurrent_hdtnhn:
+            continue
+        for subject in run.concurrent_subjects:
+            if subject == person.subject:
+                continue
+            seats.append(
+                AllocLearner(
+                    person_id=person.identity_code,
+                    school_code=person.school_code,
+                    cluster=clusters.get(person.school_code, ""),
+                    level=person.level,
+                    audience="GV",
+                    subject=subject,
+                )
+            )
+    return seats
+
+
+def staff_pool(session: Session, clusters: dict[str, str]) -> list[AllocStaff]:
+    statement = select(Person).where(
+        col(Person.status) == "active",
+        col(Person.is_core_staff).is_(True),
+        col(Person.staff_role) != "",
+    )
+    return [
+        AllocStaff(
+            person_id=p.identity_code,
+            level=p.staff_level or p.level,
+            subject=p.staff_subject,
+            role=StaffRole(p.staff_role),
+            school_code=p.school_code,
+            cluster=clusters.get(p.school_code, ""),
+        )
+        for p in session.exec(statement)
+    ]
+
+
+def allocate_run(session: Session, run: RunSettings, *, max_class_size: int) -> RunAllocation:
+    """Allocate ``run`` from the stored roster, stably, and save the result."""
+    clusters = _clusters(session)
+    people = run_people(session, run)
+    main_seats = main_learners(people, clusters)
+    reference_seats = reference_learners(people, run, clusters)
+    seats = list(session.exec(select(ClassMember).where(col(ClassMember.run_id) == run.id)))
+    previous = {
+        kind: {m.identity_code: m.class_id for m in seats if m.kind == kind}
+        for kind in (MAIN, REFERENCE)
+    }
+    main = allocate(
+        main_seats, run_id=run.id, previous=previous[MAIN], max_class_size=max_class_size
+    )
+    reference = allocate(
+        reference_seats,
+        run_id=run.id + REFERENCE_SUFFIX,
+        previous=previous[REFERENCE],
+        max_class_size=max_class_size,
+    )
+    class_ids = [k.class_id for k in main.classes + reference.classes]
+    old_staff = list(
+        session.exec(select(ClassStaff).where(col(ClassStaff.class_id).in_(class_ids)))
+    )
+    previous_staff: dict[str, list[str]] = {}
+    for row in old_staff:
+        previous_staff.setdefault(row.class_id, []).append(row.identity_code)
+    staff = assign_staff(
+        main.classes + reference.classes, staff_pool(session, clusters), previous=previous_staff
+    )
+    result = RunAllocation(run.id, main, reference, staff)
+    result.written = _save(session, run, result, seats)
+    return result
+
+
+def _save(
+    session: Session, run: RunSettings, result: RunAllocation, seats: list[ClassMember]
+) -> dict[str, int]:
+    written = {"classes": 0, "seats": 0, "seats_removed": 0, "staff": 0, "staff_removed": 0}
+    stored = {
+        c.id: c
+        for c in session.exec(select(TrainingClass).where(col(TrainingClass.run_id) == run.id))
+    }
+    wanted_classes: dict[str, tuple[AllocatedClass, str]] = {
+        k.class_id: (k, MAIN) for k in result.main.classes
+    } | {k.class_id: (k, REFERENCE) for k in result.reference.classes}
+    for class_id, (klass, kind) in sorted(wanted_classes.items()):
+        name = klass.display_name + (" (kiêm nhiệm)" if kind == REFERENCE else "")
+        row = stored.get(class_id)
+        values: dict[str, Any] = {
+            "run_id": run.id,
+            "level": klass.key.level,
+            "audience": klass.key.audience,
+            "subject": klass.key.subject,
+            "ordinal": klass.ordinal,
+            "name": name,
+            "kind": kind,
+        }
+        if row is None:
+            session.add(TrainingClass(id=class_id, **values))
+            written["classes"] += 1
+        elif any(getattr(row, k) != v for k, v in values.items()):
+            for key, value in values.items():
+                setattr(row, key, value)
+            session.add(row)
+            written["classes"] += 1
+    session.flush()
+    current = {(m.identity_code, m.kind): m for m in seats}
+    wanted_seats = {(pid, MAIN): cid for pid, cid in result.main.class_of.items()} | {
+        (pid, REFERENCE): cid for pid, cid in result.reference.class_of.items()
+    }
+    for (pid, kind), class_id in sorted(wanted_seats.items()):
+        seat = current.get((pid, kind))
+        if seat is None:
+            session.add(ClassMember(run_id=run.id, identity_code=pid, kind=kind, class_id=class_id))
+            written["seats"] += 1
+        elif seat.class_id != class_id:
+            seat.class_id = class_id
+            session.add(seat)
+            written["seats"] += 1
+    for seat_key, seat in sorted(current.items()):
+        if seat_key not in wanted_seats:
+            session.delete(seat)
+            written["seats_removed"] += 1
+    written.update(_save_staff(session, result.staff, list(wanted_classes)))
+    for class_id, row in stored.items():
+        if class_id not in wanted_classes:
+            session.delete(row)
+    return written
+
+
+def _save_staff(
+    session: Session, assignment: StaffAssignment, class_ids: list[str]
+) -> dict[str, int]:
+    stored = {
+        (s.class_id, s.identity_code): s
+        for s in session.exec(select(ClassStaff).where(col(ClassStaff.class_id).in_(class_ids)))
+    }
+    wanted: dict[tuple[str, str], str] = {}
+    for class_staff in assignment.classes:
+        for pid in class_staff.reporters:
+            wanted[(class_staff.class_id, pid)] = StaffRole.REPORTER.value
+        for pid in class_staff.assistants:
+            wanted[(class_staff.class_id, pid)] = StaffRole.ASSISTANT.value
+    added = removed = 0
+    for key, role in sorted(wanted.items()):
+        row = stored.get(key)
+        if row is None:
+            session.add(ClassStaff(class_id=key[0], identity_code=key[1], role=role))
+            added += 1
+        elif row.role != role:
+            row.role = role
+            session.add(row)
+            added += 1
+    for key, row in stored.items():
+        if key not in wanted:
+            session.delete(row)
+            removed += 1
+    return {"staff": added, "staff_removed": removed}

@@ -1,0 +1,612 @@
+"""Applying a plan to the LMS: the only part of the sync that writes to it.
+
+Actions run phase by phase in the plan's order (categories, courses, groups, accounts,
+enrolments, roles, group members, removals, suspensions), each phase in batches through
+the connector. After every batch the outcome of each of its actions goes to the
+:class:`Journal`, so an interrupted apply leaves an exact record and the next run, which
+reads the LMS again and re-plans, does only what is left.
+
+* A bad item fails alone (the connector isolates it); its reason is kept; the rest goes on.
+* A configuration error (token, function, capability) stops the apply: nothing else would
+  work either.
+* A write whose answer was lost (:class:`~connector.errors.LmsOutcomeUnknown`) or an LMS
+  that stays down stops the apply with those actions marked ``unknown`` / ``pending``;
+  the next run reads back what really happened. Accounts created in a lost batch are
+  recognised by identity code and adopted then (see :func:`adoptable`).
+* Actions that depend on a failed one (an enrolment of an account that could not be
+  created) are marked failed with that reason, not sent.
+"""
+
+from __future__ import annotations
+
+import secrets
+import string
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol, TypeVar, cast
+
+from connector.batching import BatchOutcome
+from connector.courses import CourseUpdate, CreatedCategory, NewCategory
+from connector.enrol import Enrolment, Unenrolment
+from connector.errors import (
+    LmsConfigError,
+    LmsError,
+    LmsOutcomeUnknown,
+    LmsRetryableError,
+)
+from connector.groups import Group, GroupMember, NewGroup
+from connector.lms import MoodleLms
+from connector.roles import RoleAssignment
+from connector.users import CreatedUser, NewUser, ProfileFieldValue, UserPreference, UserUpdate
+from sync.model import Action, ActionKind, ActualState, Plan
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+DONE = "done"
+FAILED = "failed"
+UNKNOWN = "unknown"
+PENDING = "pending"
+
+
+@dataclass(frozen=True)
+class ActionOutcome:
+    action: Action
+    status: str  # done / failed / unknown / pending
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class Credential:
+    """A generated first password, for the per-school account sheets (never logged)."""
+
+    identity_code: str
+    username: str
+    password: str
+    school_code: str
+
+
+@dataclass(frozen=True)
+class ApplyOptions:
+    role_ids: Mapping[str, int] = field(default_factory=lambda: {"student": 5, "teacher": 4})
+    credentials: str = "createpassword"  # or "generate"
+    auth: str = "manual"
+    schools: Mapping[str, str] = field(default_factory=dict)  # identity -> school code
+
+
+class Journal(Protocol):
+    """Where the applier records what it did, as it goes."""
+
+    def record(self, outcomes: Sequence[ActionOutcome]) -> None: ...
+
+    def account_created(self, identity_code: str, user_id: int, username: str) -> None: ...
+
+    def suspension_set(self, identity_code: str, suspended: bool) -> None: ...
+
+
+class ApplyStopped(Exception):
+    """The apply stopped early; ``reason`` says why (Vietnamese) and ``cause`` the error."""
+
+    def __init__(self, reason: str, cause: LmsError) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.cause = cause
+
+
+@dataclass
+class ApplyResult:
+    outcomes: list[ActionOutcome] = field(default_factory=list)
+    credentials: list[Credential] = field(default_factory=list)
+    stopped: str = ""
+
+    def count(self, status: str) -> int:
+        return sum(1 for o in self.outcomes if o.status == status)
+
+    def failures(self) -> list[ActionOutcome]:
+        return [o for o in self.outcomes if o.status == FAILED]
+
+
+Progress = Callable[[ActionKind, int, int], None]
+
+
+class _Ids:
+    """LMS ids of the objects the plan refers to by key, filled in as creates land."""
+
+    def __init__(self, actual: ActualState) -> None:
+        self.categories = dict(actual.categories)
+        self.courses = {key: c.id for key, c in actual.courses.items()}
+        self.groups = {key: g.id for key, g in actual.groups.items()}
+        self.users = {code: u.id for code, u in actual.users.items()}
+
+
+class Applier:
+    """Applies one plan; build one per apply."""
+
+    def __init__(
+        self,
+        lms: MoodleLms,
+        journal: Journal,
+        actual: ActualState,
+        options: ApplyOptions | None = None,
+        progress: Progress | None = None,
+    ) -> None:
+        self.lms = lms
+        self.journal = journal
+        self.options = options or ApplyOptions()
+        self.ids = _Ids(actual)
+        self.progress = progress
+        self.result = ApplyResult()
+        self._templates: dict[str, int] = {}
+
+    def apply(self, plan: Plan) -> ApplyResult:
+        phases: dict[ActionKind, list[Action]] = {}
+        for action in plan.actions:
+            phases.setdefault(action.kind, []).append(action)
+        handlers: dict[ActionKind, Callable[[list[Action]], None]] = {
+            ActionKind.CREATE_CATEGORY: self._create_categories,
+            ActionKind.CREATE_COURSE: self._create_courses,
+            ActionKind.UPDATE_COURSE: self._update_courses,
+            ActionKind.CREATE_GROUP: self._create_groups,
+            ActionKind.CREATE_USER: self._create_users,
+            ActionKind.UPDATE_USER: self._update_users,
+            ActionKind.REACTIVATE_USER: lambda a: self._set_suspended(a, False),
+            ActionKind.ENROL: self._enrol,
+            ActionKind.CHANGE_ROLE: self._change_roles,
+            ActionKind.ADD_MEMBER: self._add_members,
+            ActionKind.REMOVE_MEMBER: self._remove_members,
+            ActionKind.UNENROL: self._unenrol,
+            ActionKind.SUSPEND_USER: lambda a: self._set_suspended(a, True),
+        }
+        order = list(dict.fromkeys(a.kind for a in plan.actions))
+        for position, kind in enumerate(order):
+            try:
+                handlers[kind](phases[kind])
+            except (LmsConfigError, LmsOutcomeUnknown, LmsRetryableError) as error:
+                rest = [a for later in order[position + 1 :] for a in phases[later]]
+                self._record([ActionOutcome(a, PENDING, "chưa chạy") for a in rest])
+                self.result.stopped = _stop_reason(error)
+                raise ApplyStopped(self.result.stopped, error) from error
+        return self.result
+
+    # -- bookkeeping -------------------------------------------------------------------
+
+    def _record(self, outcomes: list[ActionOutcome]) -> None:
+        if not outcomes:
+            return
+        self.result.outcomes.extend(outcomes)
+        self.journal.record(outcomes)
+        if self.progress is not None:
+            kind = outcomes[0].action.kind
+            self.progress(kind, len(outcomes), 0)
+
+    def _settle(
+        self,
+        actions: Sequence[Action],
+        send: Callable[[list[Action]], BatchOutcome[Action, object]],
+        on_done: Callable[[Action, object], str | None] | None = None,
+    ) -> None:
+        """Send ``actions`` (already resolvable), record each one's outcome."""
+        if not actions:
+            return
+        try:
+            outcome = send(list(actions))
+        except LmsOutcomeUnknown as error:
+            self._record([ActionOutcome(a, UNKNOWN, str(error)) for a in actions])
+            raise
+        except (LmsConfigError, LmsRetryableError) as error:
+            self._record([ActionOutcome(a, PENDING, str(error)) for a in actions])
+            raise
+        outcomes = []
+        for action, answer in outcome.done:
+            problem = on_done(action, answer) if on_done else None
+            outcomes.append(ActionOutcome(action, FAILED if problem else DONE, problem or ""))
+        outcomes += [ActionOutcome(action, FAILED, str(error)) for action, error in outcome.failed]
+        self._record(outcomes)
+
+    def _unresolved(self, actions: Iterable[tuple[Action, str]]) -> None:
+        self._record([ActionOutcome(a, FAILED, why) for a, why in actions])
+
+    # -- phases ------------------------------------------------------------------------
+
+    def _create_categories(self, actions: list[Action]) -> None:
+        pending = list(actions)
+        while pending:
+            ready = [
+                a
+                for a in pending
+                if not a.data.get("parent_idnumber")
+                or str(a.data["parent_idnumber"]) in self.ids.categories
+            ]
+            if not ready:
+                self._unresolved((a, "danh mục cha chưa tạo được") for a in pending)
+                return
+            pending = [a for a in pending if a not in ready]
+            rows = {
+                id(a): NewCategory(
+                    name=str(a.data["name"]),
+                    parent=self.ids.categories.get(str(a.data.get("parent_idnumber") or ""), 0),
+                    idnumber=str(a.data["idnumber"]),
+                )
+                for a in ready
+            }
+
+            def send(
+                batch: list[Action], rows: dict[int, NewCategory] = rows
+            ) -> BatchOutcome[Action, object]:
+                created = self.lms.courses.create_categories([rows[id(a)] for a in batch])
+                return _remap(batch, rows, created)
+
+            def done(action: Action, answer: object) -> None:
+                self.ids.categories[action.key] = cast(CreatedCategory, answer).id
+
+            self._settle(ready, send, done)
+
+    def _template_id(self, shortname: str) -> int | None:
+        if shortname not in self._templates:
+            found = self.lms.courses.get_courses_by_field("shortname", shortname).courses
+            if not found:
+                return None
+            self._templates[shortname] = found[0].id
+        return self._templates[shortname]
+
+    def _create_courses(self, actions: list[Action]) -> None:
+        made: list[tuple[Action, int]] = []
+        for action in actions:
+            data = action.data
+            template = self._template_id(str(data["template_shortname"]))
+            category = self.ids.categories.get(str(data["category_idnumber"]))
+            if template is None or category is None:
+                why = (
+                    "không tìm thấy khóa mẫu " + str(data["template_shortname"])
+                    if template is None
+                    else "danh mục chưa tạo được"
+                )
+                self._unresolved([(action, why)])
+                continue
+            try:
+                created = self.lms.courses.duplicate_course(
+                    template, str(data["fullname"]), str(data["shortname"]), category
+                )
+            except (LmsConfigError, LmsOutcomeUnknown, LmsRetryableError):
+                raise
+            except LmsError as error:
+                self._record([ActionOutcome(action, FAILED, str(error))])
+                continue
+            self.ids.courses[action.key] = created.id
+            made.append((action, created.id))
+        # A copy keeps the template's idnumber-less settings: set idnumber and dates.
+        updates = {
+            id(a): CourseUpdate(
+                id=course_id,
+                idnumber=str(a.data["idnumber"]),
+                startdate=int(str(a.data["startdate"])),
+                enddate=int(str(a.data["enddate"])),
+            )
+            for a, course_id in made
+        }
+
+        def send(batch: list[Action]) -> BatchOutcome[Action, object]:
+            return _remap(
+                batch, updates, self.lms.courses.update_courses([updates[id(a)] for a in batch])
+            )
+
+        self._settle([a for a, _ in made], send, _warnings_problem)
+
+    def _update_courses(self, actions: list[Action]) -> None:
+        updates = {
+            id(a): CourseUpdate(
+                id=int(str(a.data["id"])),
+                fullname=_opt_str(a.data, "fullname"),
+                idnumber=_opt_str(a.data, "idnumber"),
+                startdate=_opt_int(a.data, "startdate"),
+                enddate=_opt_int(a.data, "enddate"),
+            )
+            for a in actions
+        }
+
+        def send(batch: list[Action]) -> BatchOutcome[Action, object]:
+            return _remap(
+                batch, updates, self.lms.courses.update_courses([updates[id(a)] for a in batch])
+            )
+
+        self._settle(actions, send, _warnings_problem)
+
+    def _create_groups(self, actions: list[Action]) -> None:
+        ready: list[Action] = []
+        missing: list[Action] = []
+        for action in actions:
+            course = self.ids.courses.get(str(action.data["course_idnumber"]))
+            (ready if course else missing).append(action)
+        self._unresolved((a, "khóa học chưa tạo được") for a in missing)
+        rows = {
+            id(a): NewGroup(
+                courseid=self.ids.courses[str(a.data["course_idnumber"])],
+                name=str(a.data["name"]),
+                idnumber=str(a.data["idnumber"]),
+            )
+            for a in ready
+        }
+
+        def send(batch: list[Action]) -> BatchOutcome[Action, object]:
+            return _remap(batch, rows, self.lms.groups.create_groups([rows[id(a)] for a in batch]))
+
+        def done(action: Action, answer: object) -> None:
+            key = (str(action.data["course_idnumber"]), str(action.data["idnumber"]))
+            self.ids.groups[key] = cast(Group, answer).id
+
+        self._settle(ready, send, done)
+
+    def _create_users(self, actions: list[Action]) -> None:
+        generate = self.options.credentials == "generate"
+        passwords = {a.key: _password() for a in actions} if generate else {}
+        rows = {
+            id(a): NewUser(
+                username=str(a.data["username"]),
+                firstname=str(a.data["firstname"]),
+                lastname=str(a.data["lastname"]),
+                email=str(a.data["email"]),
+                idnumber=str(a.data["idnumber"]),
+                auth=self.options.auth,
+                password=passwords.get(a.key),
+                createpassword=None if generate else True,
+                preferences=(UserPreference("auth_forcepasswordchange", "1"),) if generate else (),
+                customfields=_profile_fields(a.data.get("customfields")),
+            )
+            for a in actions
+        }
+
+        def send(batch: list[Action]) -> BatchOutcome[Action, object]:
+            return _remap(batch, rows, self.lms.users.create_users([rows[id(a)] for a in batch]))
+
+        def done(action: Action, answer: object) -> None:
+            created = cast(CreatedUser, answer)
+            user_id, username = created.id, created.username
+            self.ids.users[action.key] = user_id
+            self.journal.account_created(action.key, user_id, username)
+            if generate:
+                self.result.credentials.append(
+                    Credential(
+                        action.key,
+                        username,
+                        passwords[action.key],
+                        self.options.schools.get(action.key, ""),
+                    )
+                )
+
+        self._settle(actions, send, done)
+
+    def _update_users(self, actions: list[Action]) -> None:
+        rows = {
+            id(a): UserUpdate(
+                id=int(str(a.data["id"])),
+                firstname=_opt_str(a.data, "firstname"),
+                lastname=_opt_str(a.data, "lastname"),
+                email=_opt_str(a.data, "email"),
+                customfields=_profile_fields(a.data.get("customfields")),
+            )
+            for a in actions
+        }
+
+        def send(batch: list[Action]) -> BatchOutcome[Action, object]:
+            return _remap(batch, rows, self.lms.users.update_users([rows[id(a)] for a in batch]))
+
+        self._settle(actions, send, _warnings_problem)
+
+    def _set_suspended(self, actions: list[Action], suspended: bool) -> None:
+        rows = {id(a): UserUpdate(id=int(str(a.data["id"])), suspended=suspended) for a in actions}
+
+        def send(batch: list[Action]) -> BatchOutcome[Action, object]:
+            return _remap(batch, rows, self.lms.users.update_users([rows[id(a)] for a in batch]))
+
+        def done(action: Action, answer: object) -> str | None:
+            problem = _warnings_problem(action, answer)
+            if problem is None:
+                self.journal.suspension_set(action.key, suspended)
+            return problem
+
+        self._settle(actions, send, done)
+
+    def _user_course(self, action: Action) -> tuple[int, int] | str:
+        user = self.ids.users.get(str(action.data["identity_code"]))
+        course = self.ids.courses.get(str(action.data["course_idnumber"]))
+        if user is None:
+            return "tài khoản chưa tạo được"
+        if course is None:
+            return "khóa học chưa tạo được"
+        return user, course
+
+    def _enrol(self, actions: list[Action]) -> None:
+        rows: dict[int, Enrolment] = {}
+        unresolved = []
+        for action in actions:
+            resolved = self._user_course(action)
+            if isinstance(resolved, str):
+                unresolved.append((action, resolved))
+                continue
+            rows[id(action)] = Enrolment(
+                roleid=self.options.role_ids[str(action.data["role"])],
+                userid=resolved[0],
+                courseid=resolved[1],
+                timestart=_opt_int(action.data, "timestart"),
+                timeend=_opt_int(action.data, "timeend"),
+            )
+        self._unresolved(unresolved)
+        ready = [a for a in actions if id(a) in rows]
+
+        def send(batch: list[Action]) -> BatchOutcome[Action, object]:
+            return _remap(batch, rows, self.lms.enrol.enrol_users([rows[id(a)] for a in batch]))
+
+        self._settle(ready, send)
+
+    def _change_roles(self, actions: list[Action]) -> None:
+        for action in actions:
+            resolved = self._user_course(action)
+            if isinstance(resolved, str):
+                self._unresolved([(action, resolved)])
+                continue
+            user, course = resolved
+            add = action.data.get("add")
+            remove = [
+                str(r)
+                for r in _as_list(action.data.get("remove"))
+                if str(r) in self.options.role_ids
+            ]
+
+            def send(
+                batch: list[Action],
+                user: int = user,
+                course: int = course,
+                add: object = add,
+                remove: list[str] = remove,
+            ) -> BatchOutcome[Action, object]:
+                if add:
+                    self.lms.enrol.enrol_users(
+                        [
+                            Enrolment(
+                                roleid=self.options.role_ids[str(add)], userid=user, courseid=course
+                            )
+                        ]
+                    )
+                if remove:
+                    self.lms.roles.unassign_roles(
+                        [
+                            RoleAssignment(
+                                roleid=self.options.role_ids[r],
+                                userid=user,
+                                contextlevel="course",
+                                instanceid=course,
+                            )
+                            for r in remove
+                        ]
+                    )
+                return BatchOutcome(done=[(a, None) for a in batch])
+
+            self._settle([action], send)
+
+    def _members(self, actions: list[Action]) -> tuple[dict[int, GroupMember], list[Action]]:
+        rows: dict[int, GroupMember] = {}
+        unresolved = []
+        for action in actions:
+            user = self.ids.users.get(str(action.data["identity_code"]))
+            group = self.ids.groups.get(
+                (str(action.data["course_idnumber"]), str(action.data["group_idnumber"]))
+            )
+            if user is None or group is None:
+                unresolved.append(
+                    (action, "tài khoản chưa tạo được" if user is None else "lớp chưa tạo được")
+                )
+                continue
+            rows[id(action)] = GroupMember(groupid=group, userid=user)
+        self._unresolved(unresolved)
+        return rows, [a for a in actions if id(a) in rows]
+
+    def _add_members(self, actions: list[Action]) -> None:
+        rows, ready = self._members(actions)
+
+        def send(batch: list[Action]) -> BatchOutcome[Action, object]:
+            return _remap(
+                batch, rows, self.lms.groups.add_group_members([rows[id(a)] for a in batch])
+            )
+
+        self._settle(ready, send)
+
+    def _remove_members(self, actions: list[Action]) -> None:
+        rows, ready = self._members(actions)
+
+        def send(batch: list[Action]) -> BatchOutcome[Action, object]:
+            return _remap(
+                batch, rows, self.lms.groups.delete_group_members([rows[id(a)] for a in batch])
+            )
+
+        self._settle(ready, send)
+
+    def _unenrol(self, actions: list[Action]) -> None:
+        rows: dict[int, Unenrolment] = {}
+        unresolved = []
+        for action in actions:
+            course = self.ids.courses.get(str(action.data["course_idnumber"]))
+            if course is None:
+                unresolved.append((action, "không tìm thấy khóa học"))
+                continue
+            rows[id(action)] = Unenrolment(userid=int(str(action.data["userid"])), courseid=course)
+        self._unresolved(unresolved)
+        ready = [a for a in actions if id(a) in rows]
+
+        def send(batch: list[Action]) -> BatchOutcome[Action, object]:
+            return _remap(batch, rows, self.lms.enrol.unenrol_users([rows[id(a)] for a in batch]))
+
+        self._settle(ready, send)
+
+
+def _remap(
+    batch: list[Action], rows: Mapping[int, T], outcome: BatchOutcome[T, R]
+) -> BatchOutcome[Action, object]:
+    """Turn an outcome over connector rows back into one over the plan's actions.
+
+    Rows are matched by value (they are frozen dataclasses), so the connector may hand
+    back equal copies.
+    """
+    by_row = {rows[id(a)]: a for a in batch}
+    done: list[tuple[Action, object]] = [(by_row[row], answer) for row, answer in outcome.done]
+    failed = [(by_row[row], error) for row, error in outcome.failed]
+    return BatchOutcome(done=done, failed=failed, calls=outcome.calls)
+
+
+def _warnings_problem(action: Action, answer: object) -> str | None:
+    """Per-row warnings of an update function mean that row was not applied."""
+    if isinstance(answer, tuple) and answer:
+        return "; ".join(str(getattr(w, "message", w)) for w in answer)
+    return None
+
+
+def _profile_fields(value: object) -> tuple[ProfileFieldValue, ...]:
+    if not isinstance(value, Mapping):
+        return ()
+    return tuple(ProfileFieldValue(str(k), str(v)) for k, v in sorted(value.items()))
+
+
+def _opt_str(data: Mapping[str, object], key: str) -> str | None:
+    value = data.get(key)
+    return None if value is None else str(value)
+
+
+def _opt_int(data: Mapping[str, object], key: str) -> int | None:
+    value = data.get(key)
+    return None if value is None else int(str(value))
+
+
+def _as_list(value: object) -> list[object]:
+    return list(value) if isinstance(value, list | tuple) else []
+
+
+def _password(length: int = 12) -> str:
+    """A password meeting Moodle's default policy: lower, upper, digit, symbol."""
+    alphabet = string.ascii_letters + string.digits
+    while True:
+        core = [secrets.choice(alphabet) for _ in range(length - 1)]
+        word = "".join(core) + secrets.choice("#*-+!")
+        if (
+            any(c.islower() for c in word)
+            and any(c.isupper() for c in word)
+            and any(c.isdigit() for c in word)
+        ):
+            return word
+
+
+def _stop_reason(error: LmsError) -> str:
+    if isinstance(error, LmsConfigError):
+        return f"Dừng: LMS từ chối vì cấu hình dịch vụ web ({error}). Chạy 'bdtx lms check'."
+    if isinstance(error, LmsOutcomeUnknown):
+        return f"Dừng: không rõ kết quả một lệnh ghi ({error}). Chạy lại: phần mềm sẽ đọc lại LMS."
+    return (
+        f"Dừng: LMS không trả lời ({error}). Chạy lại khi LMS hoạt động: sẽ tiếp tục từ chỗ dừng."
+    )
+
+
+def adoptable(unknown_creates: Iterable[str], actual: ActualState) -> dict[str, tuple[int, str]]:
+    """Accounts a lost create batch made after all: identity code -> (id, username)."""
+    return {
+        code: (actual.users[code].id, actual.users[code].username)
+        for code in unknown_creates
+        if code in actual.users
+    }

@@ -1,0 +1,200 @@
+"""The provisioning sync, end to end: desired -> actual -> plan -> (gate) -> apply -> record.
+
+This is the use case the CLI and the scheduler call; it takes the engine, the LMS facade,
+the settings and ``now`` from the composition root.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+from sqlalchemy import Engine
+from sqlmodel import select
+
+from config.settings import Settings
+from connector.lms import MoodleLms
+from store.db import session_scope
+from store.models import Person
+from store.sync_repo import (
+    DbJournal,
+    finish_run,
+    journal_plan,
+    record_account,
+    start_run,
+    suspended_by_us,
+    unsettled_creates,
+)
+from sync.apply import Applier, ApplyOptions, ApplyResult, ApplyStopped, Progress, adoptable
+from sync.desired import load_desired
+from sync.model import ActualState, DesiredState, Plan
+from sync.plan import PlanOptions, plan
+from sync.read import read_actual
+from sync.safety import Thresholds, Violation, check
+
+
+class NeedsAccept(Exception):
+    """The plan goes over a safety threshold; it needs an explicit --accept."""
+
+    def __init__(self, violations: list[Violation]) -> None:
+        super().__init__("; ".join(v.message() for v in violations))
+        self.violations = violations
+
+
+class PlanMoved(Exception):
+    """The reviewed plan file no longer matches what the state asks for now."""
+
+
+@dataclass
+class SyncPreview:
+    desired: DesiredState
+    actual: ActualState
+    plan: Plan
+    violations: list[Violation]
+    adopted: dict[str, tuple[int, str]] = field(default_factory=dict)
+
+    @property
+    def digest(self) -> str:
+        return plan_digest(self.plan)
+
+
+@dataclass
+class SyncReport:
+    run_id: int
+    preview: SyncPreview
+    result: ApplyResult
+    status: str
+
+
+def plan_digest(plan: Plan) -> str:
+    """A fingerprint of a plan's actions, to recognise a reviewed plan later."""
+    body = json.dumps(
+        [[a.kind.value, a.key, dict(a.data)] for a in plan.actions],
+        sort_keys=True,
+        ensure_ascii=False,
+        default=str,
+    )
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def thresholds(settings: Settings) -> Thresholds:
+    p = settings.provisioning
+    return Thresholds(
+        max_suspend=p.max_suspend,
+        max_suspend_percent=p.max_suspend_percent,
+        max_unenrol=p.max_unenrol,
+        max_unenrol_percent=p.max_unenrol_percent,
+        max_email_changes=p.max_email_changes,
+        max_email_changes_percent=p.max_email_changes_percent,
+    )
+
+
+def preview(
+    engine: Engine,
+    lms: MoodleLms,
+    settings: Settings,
+    *,
+    now: dt.datetime,
+    site_customfields: frozenset[str],
+) -> SyncPreview:
+    """Read both states and plan; writes nothing to the LMS."""
+    with session_scope(engine) as session:
+        desired = load_desired(session, settings.runs, settings.provisioning)
+        unsettled = unsettled_creates(session)
+        ours_suspended = suspended_by_us(session)
+    actual = read_actual(lms, desired, known_suspended=ours_suspended)
+    # Accounts a lost create answer made after all: they are ours.
+    adopted = adoptable((c for c in unsettled if c not in desired.managed), actual)
+    if adopted:
+        desired = replace(desired, managed=desired.managed | frozenset(adopted))
+    options = PlanOptions(
+        suspend_grace_days=settings.provisioning.suspend_grace_days,
+        site_customfields=site_customfields,
+    )
+    the_plan = plan(desired, actual, now=int(now.timestamp()), options=options)
+    return SyncPreview(
+        desired, actual, the_plan, check(the_plan, actual, thresholds(settings)), adopted
+    )
+
+
+def apply(
+    engine: Engine,
+    lms: MoodleLms,
+    settings: Settings,
+    *,
+    now: dt.datetime,
+    clock: Callable[[], dt.datetime],
+    user: str,
+    site_customfields: frozenset[str],
+    accept: bool = False,
+    expected_digest: str | None = None,
+    progress: Progress | None = None,
+) -> SyncReport:
+    """Make the LMS match the roster. Raises NeedsAccept / PlanMoved before any write."""
+    seen = preview(engine, lms, settings, now=now, site_customfields=site_customfields)
+    if expected_digest is not None and expected_digest != seen.digest:
+        raise PlanMoved(
+            "Kế hoạch đã xem không còn khớp với dữ liệu hiện tại (danh sách hoặc LMS đã thay đổi). "
+            "Chạy lại 'bdtx sync plan' và xem lại."
+        )
+    run_id = start_run(engine, mode="apply", user=user, digest=seen.digest, now=now)
+    if seen.violations and not accept:
+        finish_run(
+            engine,
+            run_id,
+            status="stopped",
+            counts=_counts(seen.plan),
+            errors=[],
+            message=" ".join(v.message() for v in seen.violations),
+            now=clock(),
+        )
+        raise NeedsAccept(seen.violations)
+    with session_scope(engine) as session:
+        for code, (user_id, username) in seen.adopted.items():
+            record_account(session, code, user_id, username, now)
+    journal_plan(engine, run_id, seen.plan, now)
+    with session_scope(engine) as session:
+        schools = {p.identity_code: p.school_code for p in session.exec(select(Person))}
+    options = ApplyOptions(
+        role_ids=settings.provisioning.role_ids,
+        credentials=settings.provisioning.credentials,
+        auth=settings.provisioning.auth,
+        schools=schools,
+    )
+    applier = Applier(lms, DbJournal(engine, run_id, clock), seen.actual, options, progress)
+    status = "done"
+    try:
+        result = applier.apply(seen.plan)
+    except ApplyStopped:
+        result = applier.result
+        status = "interrupted"
+    if status == "done" and result.failures():
+        status = "done_with_errors"
+    finish_run(
+        engine,
+        run_id,
+        status=status,
+        counts={f"{k}:{s}": n for (k, s), n in _outcome_counts(result).items()},
+        errors=[
+            {"action": o.action.id, "reason": o.action.reason, "error": o.error}
+            for o in result.failures()
+        ],
+        message=result.stopped,
+        now=clock(),
+    )
+    return SyncReport(run_id, seen, result, status)
+
+
+def _counts(the_plan: Plan) -> dict[str, int]:
+    return {kind.value: n for kind, n in the_plan.count_by_kind().items()}
+
+
+def _outcome_counts(result: ApplyResult) -> dict[tuple[str, str], int]:
+    counts: dict[tuple[str, str], int] = {}
+    for outcome in result.outcomes:
+        key = (outcome.action.kind.value, outcome.status)
+        counts[key] = counts.get(key, 0) + 1
+    return counts
