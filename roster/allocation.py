@@ -1,30 +1,50 @@
 """Class allocation for one module run: a pure function of the learners and the previous allocation.
 
-Learners are grouped by (level, audience, subject); each group gets the fewest classes of at
-most ``max_class_size`` learners, ``m = ceil(n / max_class_size)``.
+Learners are grouped by (level, audience, subject). Three limits shape a group's classes:
+``max_class_size`` (the cap, never exceeded), ``min_class_size`` (default
+``max(1, max_class_size // 2)``: below it a class is too small to be worth keeping) and
+``size_tolerance`` (how far a fresh class may stray from the even split).
 
-**Size tolerance.** Let ``base = n // m``. The even split has sizes ``base`` or ``base + 1``;
-a class may deviate from it by at most ``size_tolerance`` learners, i.e. its size lies in
-``[base - t, base + 1 + t]`` (``[base - t, base + t]`` when ``m`` divides ``n``), never above
-``max_class_size``. Two classes of a group thus differ by at most ``2t + 1``. The tolerance is
-what lets a class boundary fall between two schools instead of inside one.
+**Fresh group** (no previous class). The fewest classes, ``m = ceil(n / max_class_size)``. Let
+``base = n // m``; the even split has sizes ``base`` or ``base + 1``. A class may deviate from it
+by at most ``size_tolerance`` learners: its size lies in ``[lo, hi]`` with
+``hi = min(max_class_size, base + 1 + t)`` (``base + t`` when ``m`` divides ``n``) and
+``lo = max(base - t, floor)``, where ``floor = min(min_class_size, base)`` keeps a fresh class
+from starting below the minimum the group can afford (so that an unchanged re-run has nothing to
+fix). Two classes of a group thus differ by at most ``2t + 1``. Learners are ordered by (cluster,
+school, person id) and cut into ``m`` consecutive runs; each cut is placed, within ``[lo, hi]``,
+between two clusters if possible, else between two schools, else as close to the even split as
+possible: the tolerance is what lets a class boundary fall between two schools.
 
-**Fresh group** (no previous class): learners are ordered by (cluster, school, person id) and
-cut into ``m`` consecutive runs; each cut is placed, within the tolerance, between two clusters
-if possible, else between two schools, else as close to the even split as possible.
+**Re-run with a previous allocation.** Stability comes before balance: the Sở runs virtual-class
+meetings per class, so nobody is moved just to even out sizes. A *stayer* is a learner whose
+previous class is a class of their group; a previous class with no stayer left is gone.
 
-**Re-run with a previous allocation.** Everyone whose previous class is still a class of their
-group stays in it. Then:
+1. *Which classes.* Every previous class keeps existing as long as all of them can stay at or
+   above ``min_class_size`` without moving a stayer, i.e. as long as
+   ``sum(max(min_class_size, min(stayers, max_class_size)))`` over the kept classes is at most
+   ``n``. When the group has shrunk below that, the class with the fewest stayers is closed (ties:
+   the higher ordinal), then the next, only until the condition holds, and never below
+   ``ceil(n / max_class_size)`` classes. If the group has grown beyond the capacity of its
+   previous classes, classes are opened with the lowest free ordinals up to
+   ``ceil(n / max_class_size)``.
+2. *Who moves.* Stayers of a kept class stay, except the fewest needed for two hard constraints:
+   a class above the cap (the cap was lowered) sheds its excess, and every opened class gets
+   ``floor = min(min_class_size, n // classes)`` learners, from the people to place first and
+   then from the largest classes one learner at a time. A shed stayer is the one least attached
+   to the class (smallest school there, then smallest cluster). Members of closed classes move.
+3. *Where the people to place go* (newcomers, i.e. new hires and people whose level, audience or
+   subject changed; members of closed classes; shed stayers): opened classes are filled first
+   (in (cluster, school, person id) order), then kept classes below ``floor`` (smallest first,
+   each taking people of its schools, then of its clusters, first), then everyone left goes to
+   a class with room, preferring a class below the tolerance bound ``hi`` (computed for the
+   group's new size and class count), then one already holding their school, then their
+   cluster, then the smallest.
 
-* the group still needs exactly the classes it has: newcomers (new hires, people whose level,
-  audience or subject changed) fill classes with room, preferring a class below the tolerance
-  bound that already has their school, then their cluster, then the smallest; nobody else moves
-  (sizes may then drift outside the tolerance as people leave: stability wins over balance);
-* the group needs more classes (growth beyond capacity): new classes are opened and every class
-  is brought within the tolerance by moving the fewest people possible, i.e.
-  ``max(sum of excess over the upper bound, total shortfall below the lower bound - newcomers)``;
-* the group has too many classes: the classes with the fewest remaining members are closed and
-  their members re-placed as above.
+So leavers simply free seats: removing people never moves anybody as long as the classes keep
+``min_class_size`` (e.g. 2 of 101 leaving a group of classes 34/33/34 moves nobody), and when the
+group shrinks below that, only the members of the closed classes move. Sizes may drift apart
+(a kept class may even stay below the minimum when the cap forbids closing it): stability wins.
 
 Everything is deterministic: inputs are sorted by person id first, every tie is broken by
 ordinal, school, cluster or person id, so the output does not depend on the input order.
@@ -191,17 +211,31 @@ def allocate(
     previous: Mapping[str, str] | None = None,
     max_class_size: int = DEFAULT_MAX_CLASS_SIZE,
     size_tolerance: int = DEFAULT_SIZE_TOLERANCE,
+    min_class_size: int | None = None,
 ) -> Allocation:
     """Allocate the learners of run ``run_id`` to classes.
 
     ``previous`` maps person id to class id from an earlier allocation of the same run; people
     are kept where they are as far as the rules allow (see the module docstring).
-    Raises ``ValueError`` on a duplicate person id, a "/" in ``run_id`` or bad limits.
+    ``min_class_size`` (``None``: ``max(1, max_class_size // 2)``) is the size below which a
+    class is not worth keeping: on a re-run, previous classes are closed only when the group has
+    shrunk so that they could not all keep that many learners; a fresh class never starts below
+    it when the group can afford it.
+    Raises ``ValueError`` on a duplicate person id, a "/" in ``run_id`` or bad limits
+    (``max_class_size < 1``, ``size_tolerance < 0``, ``min_class_size`` outside
+    ``1..max_class_size``).
     """
     if "/" in run_id or not run_id:
         raise ValueError(f"run id must be non-empty and without '/': {run_id!r}")
     if max_class_size < 1 or size_tolerance < 0:
         raise ValueError("max_class_size must be >= 1 and size_tolerance >= 0")
+    if min_class_size is not None and not 1 <= min_class_size <= max_class_size:
+        raise ValueError(
+            f"min_class_size must be between 1 and max_class_size ({max_class_size}):"
+            f" {min_class_size}"
+        )
+    minimum = max(1, max_class_size // 2) if min_class_size is None else min_class_size
+    policy = _Policy(cap=max_class_size, tolerance=size_tolerance, minimum=minimum)
     previous = previous or {}
     groups = _group(learners)
     classes: list[AllocatedClass] = []
@@ -209,8 +243,7 @@ def allocate(
     for key in sorted(groups):
         members = groups[key]
         prev_ordinals = _previous_ordinals(key, run_id, members, previous)
-        limits = _Limits.of(len(members), max_class_size, size_tolerance)
-        drafts = _allocate_group(members, prev_ordinals, limits, displaced)
+        drafts = _allocate_group(members, prev_ordinals, policy, displaced)
         classes.extend(_finish(key, run_id, draft) for draft in drafts)
     class_of = {pid: k.class_id for k in classes for pid in k.member_ids}
     class_of = dict(sorted(class_of.items()))
@@ -249,23 +282,39 @@ def _previous_ordinals(
 
 
 @dataclass(frozen=True, slots=True)
+class _Policy:
+    """The limits given to ``allocate``: the cap, the tolerance and the minimum class size."""
+
+    cap: int
+    tolerance: int
+    minimum: int
+
+    def needed(self, n: int) -> int:
+        """The fewest classes ``n`` learners fit in."""
+        return math.ceil(n / self.cap)
+
+
+@dataclass(frozen=True, slots=True)
 class _Limits:
-    """Sizes allowed in a group: ``lo..hi`` within the tolerance, ``cap`` the hard maximum."""
+    """Sizes in a group of ``classes`` classes (``classes >= 1``).
+
+    ``floor`` is the minimum the group can afford, ``min(minimum, n // classes)``; ``lo..hi`` is
+    the tolerance band around the even split, ``lo`` never below ``floor``; ``cap`` the maximum.
+    """
 
     classes: int
+    floor: int
     lo: int
     hi: int
     cap: int
 
     @classmethod
-    def of(cls, n: int, cap: int, tolerance: int) -> _Limits:
-        classes = math.ceil(n / cap)
-        if classes == 0:
-            return cls(0, 0, 0, cap)
+    def of(cls, n: int, classes: int, policy: _Policy) -> _Limits:
         base, extra = divmod(n, classes)
-        lo = max(1, base - tolerance)
-        hi = min(cap, base + (1 if extra else 0) + tolerance)
-        return cls(classes, lo, hi, cap)
+        floor = max(1, min(policy.minimum, base))
+        lo = max(floor, base - policy.tolerance)
+        hi = min(policy.cap, base + (1 if extra else 0) + policy.tolerance)
+        return cls(classes, floor, lo, hi, policy.cap)
 
 
 class _Draft:
@@ -318,7 +367,7 @@ def _placement_order(learner: AllocLearner) -> tuple[str, str, str]:
 def _allocate_group(
     members: Sequence[AllocLearner],
     prev_ordinals: Mapping[str, int],
-    limits: _Limits,
+    policy: _Policy,
     displaced: dict[str, MoveReason],
 ) -> list[_Draft]:
     stayers: dict[int, list[AllocLearner]] = {}
@@ -329,20 +378,35 @@ def _allocate_group(
             pool.append(learner)
         else:
             stayers.setdefault(ordinal, []).append(learner)
+    n = len(members)
     if not stayers:
-        return _fresh(pool, limits)
+        return _fresh(pool, _Limits.of(n, policy.needed(n), policy))
     ranked = sorted(stayers, key=lambda ordinal: (-len(stayers[ordinal]), ordinal))
-    kept = sorted(ranked[: limits.classes])
-    for ordinal in ranked[limits.classes :]:
+    keep = _keep_count([len(stayers[ordinal]) for ordinal in ranked], n, policy)
+    for ordinal in ranked[keep:]:
         for learner in stayers[ordinal]:
             displaced[learner.person_id] = MoveReason.CLASS_CLOSED
             pool.append(learner)
+    kept = sorted(ranked[:keep])
     drafts = [_Draft(ordinal, stayers[ordinal]) for ordinal in kept]
-    new_ordinals = _free_ordinals(set(kept), limits.classes - len(kept))
-    if new_ordinals or len(kept) < len(ranked):
-        return _restructure(drafts, new_ordinals, pool, limits, displaced)
-    _top_up(drafts, pool, limits, displaced)
-    return drafts
+    new_ordinals = _free_ordinals(set(kept), policy.needed(n) - keep)
+    limits = _Limits.of(n, keep + len(new_ordinals), policy)
+    return _rerun(drafts, new_ordinals, pool, limits, displaced)
+
+
+def _keep_count(sizes: Sequence[int], n: int, policy: _Policy) -> int:
+    """How many previous classes to keep; ``sizes`` are their stayer counts, largest first.
+
+    All of them while every kept class can reach the minimum from the learners not already in
+    it (``sum(max(minimum, min(size, cap))) <= n``); else the smallest are dropped one by one
+    until that holds, but never below the classes the cap requires.
+    """
+    needed = policy.needed(n)
+    seats = [max(policy.minimum, min(size, policy.cap)) for size in sizes]
+    keep = len(sizes)
+    while keep > needed and sum(seats[:keep]) > n:
+        keep -= 1
+    return keep
 
 
 def _free_ordinals(used: set[int], count: int) -> list[int]:
@@ -399,17 +463,55 @@ def _cut_kind(ordered: Sequence[AllocLearner], position: int) -> int:
     return _CUT_INSIDE_SCHOOL
 
 
-def _top_up(
+def _rerun(
     drafts: list[_Draft],
+    new_ordinals: list[int],
     pool: list[AllocLearner],
     limits: _Limits,
     displaced: dict[str, MoveReason],
-) -> None:
-    """Same classes as before: shed only what exceeds the cap, then place the newcomers."""
+) -> list[_Draft]:
+    """Kept classes keep their stayers but for the cap's excess and what opened classes need."""
     for draft in drafts:
-        for learner in draft.shed(len(draft) - limits.cap):
-            displaced[learner.person_id] = MoveReason.REBALANCED
-            pool.append(learner)
+        _displace(draft.shed(len(draft) - limits.cap), pool, displaced)
+    opening = len(new_ordinals) * limits.floor
+    lacking = _from_largest([len(draft) for draft in drafts], opening - len(pool))
+    for draft, count in zip(drafts, lacking, strict=True):
+        _displace(draft.shed(count), pool, displaced)
+    pool.sort(key=_placement_order)
+    opened = [
+        _Draft(ordinal, pool[index * limits.floor : (index + 1) * limits.floor])
+        for index, ordinal in enumerate(new_ordinals)
+    ]
+    pool = pool[opening:]
+    for draft in sorted(drafts, key=lambda draft: (len(draft), draft.ordinal)):
+        pool = _fill(draft, limits.floor - len(draft), pool)
+    classes = sorted(drafts + opened, key=lambda draft: draft.ordinal)
+    _place(classes, pool, limits)
+    return classes
+
+
+def _displace(
+    learners: Iterable[AllocLearner], pool: list[AllocLearner], displaced: dict[str, MoveReason]
+) -> None:
+    for learner in learners:
+        displaced[learner.person_id] = MoveReason.REBALANCED
+        pool.append(learner)
+
+
+def _from_largest(sizes: Sequence[int], count: int) -> list[int]:
+    """How many each class gives when ``count`` members are taken one at a time from the largest."""
+    taken = [0] * len(sizes)
+    heap = [(-size, index) for index, size in enumerate(sizes)]
+    heapq.heapify(heap)
+    for _ in range(count):
+        negative, index = heapq.heappop(heap)
+        taken[index] += 1
+        heapq.heappush(heap, (negative + 1, index))
+    return taken
+
+
+def _place(drafts: list[_Draft], pool: list[AllocLearner], limits: _Limits) -> None:
+    """Put each learner of ``pool`` in a class with room (see ``_room_preference``)."""
     for learner in sorted(pool, key=_placement_order):
         open_drafts = [draft for draft in drafts if len(draft) < limits.cap]
         best = min(open_drafts, key=lambda draft: _room_preference(draft, learner, limits))
@@ -427,53 +529,6 @@ def _room_preference(
         len(draft),
         draft.ordinal,
     )
-
-
-def _restructure(
-    drafts: list[_Draft],
-    new_ordinals: list[int],
-    pool: list[AllocLearner],
-    limits: _Limits,
-    displaced: dict[str, MoveReason],
-) -> list[_Draft]:
-    """Classes opened or closed: bring every class within the tolerance, moving the fewest."""
-    targets = _targets([len(draft) for draft in drafts], len(new_ordinals), len(pool), limits)
-    kept_targets = targets[: len(drafts)]
-    for draft, target in zip(drafts, kept_targets, strict=True):
-        for learner in draft.shed(len(draft) - target):
-            displaced[learner.person_id] = MoveReason.REBALANCED
-            pool.append(learner)
-    pool.sort(key=_placement_order)
-    for draft, target in zip(drafts, kept_targets, strict=True):
-        pool = _fill(draft, target - len(draft), pool)
-    opened = _chunk(pool, new_ordinals, limits)
-    return sorted(drafts + opened, key=lambda draft: draft.ordinal)
-
-
-def _targets(sizes: list[int], opened: int, pool_size: int, limits: _Limits) -> list[int]:
-    """Final sizes of the kept classes (``sizes``) then the ``opened`` ones, all in lo..hi.
-
-    Kept classes start at their size clamped into lo..hi, opened ones at lo. If that is more
-    than the group, the largest kept classes give up members (each one a necessary move);
-    if less, the smallest classes grow (filled from the pool, no extra move).
-    """
-    targets = [min(max(size, limits.lo), limits.hi) for size in sizes] + [limits.lo] * opened
-    surplus = sum(targets) - (sum(sizes) + pool_size)
-    if surplus > 0:
-        heap = [(-target, index) for index, target in enumerate(targets[: len(sizes)])]
-        heapq.heapify(heap)
-        for _ in range(surplus):
-            negative, index = heapq.heappop(heap)
-            targets[index] = -negative - 1
-            heapq.heappush(heap, (negative + 1, index))
-    elif surplus < 0:
-        heap = [(target, index) for index, target in enumerate(targets)]
-        heapq.heapify(heap)
-        for _ in range(-surplus):
-            target, index = heapq.heappop(heap)
-            targets[index] = target + 1
-            heapq.heappush(heap, (target + 1, index))
-    return targets
 
 
 def _fill(draft: _Draft, count: int, pool: list[AllocLearner]) -> list[AllocLearner]:

@@ -65,11 +65,27 @@ def group_counts(learners: Iterable[AllocLearner]) -> Counter[GroupKey]:
     return Counter(GroupKey.of(person) for person in learners)
 
 
-def bounds(n: int, max_size: int, tolerance: int) -> tuple[int, int, int]:
-    """(classes, lowest size, highest size) allowed for a group of ``n``, computed afresh."""
+def effective_minimum(minimum: int | None, max_size: int) -> int:
+    """The ``min_class_size`` in force: the given one, else half the maximum (at least 1)."""
+    return max(1, max_size // 2) if minimum is None else minimum
+
+
+def minimums(max_size: int) -> st.SearchStrategy[int | None]:
+    """``min_class_size`` arguments for a maximum: the default (None) or any valid value."""
+    return st.none() | st.integers(min_value=1, max_value=max_size)
+
+
+def bounds(
+    n: int, max_size: int, tolerance: int, minimum: int | None = None
+) -> tuple[int, int, int]:
+    """(classes, lowest size, highest size) allowed for a fresh group of ``n``.
+
+    The lowest is the tolerance's, raised to the minimum class size when the group affords it.
+    """
     classes = math.ceil(n / max_size)
     base, extra = divmod(n, classes)
-    return classes, max(1, base - tolerance), min(max_size, base + (extra > 0) + tolerance)
+    floor = max(1, min(effective_minimum(minimum, max_size), base))
+    return classes, max(floor, base - tolerance), min(max_size, base + (extra > 0) + tolerance)
 
 
 def class_counts(learners: Sequence[AllocLearner], max_size: int) -> dict[GroupKey, int]:

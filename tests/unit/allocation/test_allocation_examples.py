@@ -6,7 +6,7 @@ import unicodedata
 
 import pytest
 
-from roster.allocation import ClassSummary, GroupKey, Move, MoveReason, allocate
+from roster.allocation import AllocLearner, ClassSummary, GroupKey, Move, MoveReason, allocate
 
 from .builders import RUN, TOAN, VAN, learner, school_block, with_key
 
@@ -57,6 +57,19 @@ def test_tolerance_lets_the_cut_fall_between_schools() -> None:
     assert [k.size for k in tolerant.classes] == [40, 50]
     schools = [{p.school_code for p in k.members} for k in tolerant.classes]
     assert schools[0].isdisjoint(schools[1])
+
+
+def test_a_fresh_class_does_not_start_below_the_minimum_class_size() -> None:
+    # 51 learners, 2 classes: base 25, the tolerance of 3 would allow 22..29 and a cut between
+    # the clusters at 22, but the default minimum (25) does not.
+    people = school_block("S0", 22, "A") + school_block("S1", 29, "B")
+
+    default = allocate(people, run_id=RUN)
+    lower = allocate(people, run_id=RUN, min_class_size=20)
+
+    assert [k.size for k in default.classes] == [25, 26]
+    assert [k.size for k in lower.classes] == [22, 29]
+    assert [{p.cluster for p in k.members} for k in lower.classes] == [{"A"}, {"B"}]
 
 
 def test_a_cut_prefers_a_cluster_boundary_to_a_school_boundary() -> None:
@@ -153,28 +166,110 @@ def test_growth_beyond_capacity_opens_a_class_moving_the_fewest() -> None:
 
     after = allocate([*people, learner("new", "S99")], run_id=RUN, previous=before.class_of)
 
-    # 3 classes, sizes within 33 +- 3 (+1): 30..37; the new class needs 30 -> 29 stayers move.
-    assert [k.size for k in after.classes] == [35, 36, 30]
+    # 3 classes; the new one needs the minimum, 25: the newcomer and 24 stayers, taken one at a
+    # time from the largest class (12 from each). Nobody else moves just to even out the sizes.
+    assert [k.size for k in after.classes] == [38, 38, 25]
     reasons = [m.reason for m in after.moves]
-    assert reasons.count(MoveReason.REBALANCED) == 29
+    assert reasons.count(MoveReason.REBALANCED) == 24
     assert reasons.count(MoveReason.NEW) == 1
     assert all(m.to_class == "M4-2023/THCS/GV/Toán/03" for m in after.moves)
+    assert after.moves[-1].message == "Chuyển lớp để cân đối sĩ số"
 
 
-def test_shrinking_closes_the_emptiest_class_and_moves_its_members() -> None:
+def _three_classes_of_101() -> tuple[list[AllocLearner], dict[int, list[str]], dict[str, str]]:
     people = [learner(f"p{i:03d}", f"S{i // 10}") for i in range(101)]
     before = allocate(people, run_id=RUN, size_tolerance=0)
-    first = {p for p, c in before.class_of.items() if c.endswith("/01")}
-    leavers = sorted(first)[:5]
+    assert [k.size for k in before.classes] == [34, 33, 34]
+    members = {k.ordinal: list(k.member_ids) for k in before.classes}
+    return people, members, before.class_of
+
+
+def test_two_leavers_out_of_101_move_nobody() -> None:
+    people, members, previous = _three_classes_of_101()
+    leavers = {members[1][0], members[2][0]}
     remaining = [p for p in people if p.person_id not in leavers]
 
-    after = allocate(remaining, run_id=RUN, previous=before.class_of, size_tolerance=0)
+    after = allocate(remaining, run_id=RUN, previous=previous, size_tolerance=0)
 
-    assert [(k.ordinal, k.size) for k in after.classes] == [(2, 48), (3, 48)]
+    # 99 learners fit in 2 classes, but all 3 keep at least the minimum (25): all are kept.
+    assert [(k.ordinal, k.size) for k in after.classes] == [(1, 33), (2, 32), (3, 34)]
+    assert {(m.person_id, m.reason) for m in after.moves} == {
+        (pid, MoveReason.LEFT) for pid in leavers
+    }
+    assert all(after.class_of[p.person_id] == previous[p.person_id] for p in remaining)
+
+
+def test_shrinking_below_the_minimum_closes_the_smallest_class_and_moves_only_its_members() -> None:
+    people, members, previous = _three_classes_of_101()
+    leavers = {pid for ordinal in (1, 2, 3) for pid in members[ordinal][:10]}
+    remaining = [p for p in people if p.person_id not in leavers]
+
+    after = allocate(remaining, run_id=RUN, previous=previous, size_tolerance=0)
+
+    # 71 learners in classes of 24, 23, 24: three classes of 25 are no longer possible.
+    assert [(k.ordinal, k.size) for k in after.classes] == [(1, 35), (3, 36)]
     closed = {m.person_id for m in after.moves if m.reason is MoveReason.CLASS_CLOSED}
-    assert closed == first - set(leavers)
-    assert {m.person_id for m in after.moves} == first
+    assert closed == set(members[2][10:])
+    assert {m.person_id for m in after.moves} == closed | leavers
     assert after.moves[0].message == "Không còn trong danh sách học viên"
+
+
+def test_only_as_many_classes_close_as_the_minimum_requires() -> None:
+    blocks = {
+        1: school_block("S1", 45, "A"),
+        2: school_block("S2", 20, "B"),
+        3: school_block("S3", 20, "C"),
+    }
+    people = [p for block in blocks.values() for p in block]
+    previous = {p.person_id: TOAN.class_id(RUN, o) for o, block in blocks.items() for p in block}
+
+    after = allocate(people, run_id=RUN, previous=previous)
+
+    # 45 + 25 + 25 > 85: the three cannot all keep 25 without moving people of class 01;
+    # closing class 03 (the higher ordinal of the two smallest) is enough.
+    assert [(k.ordinal, k.size) for k in after.classes] == [(1, 45), (2, 40)]
+    assert {m.person_id for m in after.moves} == {p.person_id for p in blocks[3]}
+    assert {m.reason for m in after.moves} == {MoveReason.CLASS_CLOSED}
+
+
+def test_a_class_the_cap_keeps_open_keeps_its_members_even_below_the_minimum() -> None:
+    blocks = {1: school_block("S1", 50, "A"), 2: school_block("S2", 8, "B")}
+    people = [p for block in blocks.values() for p in block]
+    previous = {p.person_id: TOAN.class_id(RUN, o) for o, block in blocks.items() for p in block}
+
+    after = allocate([*people, learner("new", "S3", "C")], run_id=RUN, previous=previous)
+
+    assert [k.size for k in after.classes] == [50, 9]
+    assert after.moves == (Move("new", None, TOAN.class_id(RUN, 2), MoveReason.NEW),)
+
+
+def test_newcomers_fill_a_class_below_the_minimum_first() -> None:
+    blocks = {1: school_block("S1", 30, "A"), 2: school_block("S2", 20, "B")}
+    people = [p for block in blocks.values() for p in block]
+    previous = {p.person_id: TOAN.class_id(RUN, o) for o, block in blocks.items() for p in block}
+    joining = [learner(f"new{i}", "S1", "A") for i in range(5)]
+
+    after = allocate([*people, *joining], run_id=RUN, previous=previous)
+
+    # Class 02 (20) needs 5 to reach the minimum (25): they go there although class 01 holds
+    # their school and is below the tolerance bound (55 learners: 27 + 1 + 3 = 31).
+    assert [k.size for k in after.classes] == [30, 25]
+    assert {(m.to_class, m.reason) for m in after.moves} == {
+        (TOAN.class_id(RUN, 2), MoveReason.NEW)
+    }
+
+
+def test_a_higher_minimum_closes_classes_sooner() -> None:
+    people, members, previous = _three_classes_of_101()
+    leavers = {members[1][0], members[2][0]}
+    remaining = [p for p in people if p.person_id not in leavers]
+
+    after = allocate(remaining, run_id=RUN, previous=previous, size_tolerance=0, min_class_size=34)
+
+    # 99 < 3 * 34: the smallest class (02, now 32) closes, its members join 01 and 03.
+    assert [(k.ordinal, k.size) for k in after.classes] == [(1, 49), (3, 50)]
+    closed = {m.person_id for m in after.moves if m.reason is MoveReason.CLASS_CLOSED}
+    assert closed == set(members[2]) - leavers
 
 
 def test_previous_class_of_another_run_counts_as_unknown() -> None:
@@ -233,6 +328,8 @@ def test_a_closed_class_sends_its_members_to_the_classes_holding_their_school() 
         ({"run_id": ""}, "run id"),
         ({"run_id": RUN, "max_class_size": 0}, "max_class_size"),
         ({"run_id": RUN, "size_tolerance": -1}, "size_tolerance"),
+        ({"run_id": RUN, "min_class_size": 0}, "min_class_size"),
+        ({"run_id": RUN, "max_class_size": 10, "min_class_size": 11}, "min_class_size"),
     ],
 )
 def test_bad_arguments_are_refused(kwargs: dict[str, object], message: str) -> None:

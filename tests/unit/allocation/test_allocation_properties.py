@@ -11,17 +11,33 @@ from hypothesis import strategies as st
 
 from roster.allocation import AllocLearner, GroupKey, allocate
 
-from .builders import RUN, bounds, group_counts, learner_lists, sizes_by_group
+from .builders import (
+    RUN,
+    bounds,
+    effective_minimum,
+    group_counts,
+    learner_lists,
+    minimums,
+    sizes_by_group,
+)
 
 MAX_SIZES = st.integers(min_value=1, max_value=12)
 TOLERANCES = st.integers(min_value=0, max_value=4)
 
 
-@given(learner_lists(), MAX_SIZES, TOLERANCES)
+@given(learner_lists(), MAX_SIZES, TOLERANCES, st.data())
 def test_no_class_exceeds_the_maximum(
-    people: list[AllocLearner], max_size: int, tolerance: int
+    people: list[AllocLearner], max_size: int, tolerance: int, data: st.DataObject
 ) -> None:
-    allocation = allocate(people, run_id=RUN, max_class_size=max_size, size_tolerance=tolerance)
+    minimum = data.draw(minimums(max_size))
+
+    allocation = allocate(
+        people,
+        run_id=RUN,
+        max_class_size=max_size,
+        size_tolerance=tolerance,
+        min_class_size=minimum,
+    )
 
     assert all(1 <= klass.size <= max_size for klass in allocation.classes)
 
@@ -54,28 +70,39 @@ def test_each_group_gets_the_fewest_classes_numbered_from_one(
     assert all(found == list(range(1, len(found) + 1)) for found in ordinals.values())
 
 
-@given(learner_lists(), MAX_SIZES, TOLERANCES)
-def test_sizes_stay_within_the_tolerance_of_the_even_split(
-    people: list[AllocLearner], max_size: int, tolerance: int
+@given(learner_lists(), MAX_SIZES, TOLERANCES, st.data())
+def test_sizes_stay_within_the_tolerance_of_the_even_split_and_above_the_minimum(
+    people: list[AllocLearner], max_size: int, tolerance: int, data: st.DataObject
 ) -> None:
-    allocation = allocate(people, run_id=RUN, max_class_size=max_size, size_tolerance=tolerance)
+    minimum = data.draw(minimums(max_size))
+
+    allocation = allocate(
+        people,
+        run_id=RUN,
+        max_class_size=max_size,
+        size_tolerance=tolerance,
+        min_class_size=minimum,
+    )
 
     for key, sizes in sizes_by_group(allocation).items():
-        _, lowest, highest = bounds(sum(sizes), max_size, tolerance)
+        n = sum(sizes)
+        _, lowest, highest = bounds(n, max_size, tolerance, minimum)
+        assert min(sizes) >= min(effective_minimum(minimum, max_size), n // len(sizes))
         assert lowest <= min(sizes)
         assert max(sizes) <= highest
         assert max(sizes) - min(sizes) <= 2 * tolerance + 1, key
 
 
-@given(learner_lists(), MAX_SIZES, st.randoms(use_true_random=False))
+@given(learner_lists(), MAX_SIZES, st.randoms(use_true_random=False), st.data())
 def test_output_does_not_depend_on_input_order(
-    people: list[AllocLearner], max_size: int, rng: random.Random
+    people: list[AllocLearner], max_size: int, rng: random.Random, data: st.DataObject
 ) -> None:
+    minimum = data.draw(minimums(max_size))
     shuffled = list(people)
     rng.shuffle(shuffled)
 
-    first = allocate(people, run_id=RUN, max_class_size=max_size)
-    again = allocate(shuffled, run_id=RUN, max_class_size=max_size)
+    first = allocate(people, run_id=RUN, max_class_size=max_size, min_class_size=minimum)
+    again = allocate(shuffled, run_id=RUN, max_class_size=max_size, min_class_size=minimum)
 
     assert again == first
 
