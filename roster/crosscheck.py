@@ -1,0 +1,116 @@
+"""Checks across rows (pure): duplicated identity codes and e-mails shared by people.
+
+* Rows with one key (identity code; for core staff also level and subject) and the same
+  data are one person listed twice: the first row stays, each later row is excluded as
+  ``DUPLICATE_MERGED`` pointing at it.
+* Rows with one key and different data conflict: all of them are rejected
+  (``CONFLICTING_DUPLICATE``), naming the other rows and the fields that differ.
+* An e-mail used by rows of different identity codes is held back on all those rows
+  (``SHARED_EMAIL``): an account is tied to one e-mail and one person.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Sequence
+
+from roster.model import RowSource
+from roster.reasons import Reason, ReasonCode, reason
+from roster.validate import ParsedRow, PersonRecord
+
+__all__ = ["duplicate_reasons", "identity_key", "shared_email_reasons"]
+
+RowReasons = dict[int, list[Reason]]
+
+
+def identity_key(record: PersonRecord) -> Hashable:
+    """A learner is one identity code."""
+    return record.identity_code
+
+
+def duplicate_reasons(
+    rows: Sequence[ParsedRow], key: Callable[[PersonRecord], Hashable] = identity_key
+) -> RowReasons:
+    """Reasons to add, by row index, for rows sharing a key (rows without a code skipped)."""
+    groups: dict[Hashable, list[int]] = {}
+    for index, row in enumerate(rows):
+        if row.record.identity_code:
+            groups.setdefault(key(row.record), []).append(index)
+    found: RowReasons = {}
+    for indices in groups.values():
+        if len(indices) < 2:
+            continue
+        first = rows[indices[0]]
+        if all(rows[i].record.comparable == first.record.comparable for i in indices):
+            for i in indices[1:]:
+                where = _where(rows[i].raw.source, first.raw.source)
+                found.setdefault(i, []).append(
+                    reason(
+                        ReasonCode.DUPLICATE_MERGED,
+                        f"Trùng hoàn toàn với {where} (cùng mã định danh, cùng thông tin): "
+                        "đã gộp vào dòng đó",
+                    )
+                )
+            continue
+        for i in indices:
+            found.setdefault(i, []).append(_conflict(rows, i, indices))
+    return found
+
+
+def _conflict(rows: Sequence[ParsedRow], index: int, group: Sequence[int]) -> Reason:
+    row = rows[index]
+    others = [rows[i] for i in group if i != index]
+    differing: list[str] = []
+    for other in others:
+        for label, mine, theirs in zip(
+            row.record.comparable_labels,
+            row.record.comparable,
+            other.record.comparable,
+            strict=True,
+        ):
+            if mine != theirs and label not in differing:
+                differing.append(label)
+    where = ", ".join(_where(row.raw.source, o.raw.source) for o in others)
+    fields = ", ".join(differing) if differing else "thông tin"
+    return reason(
+        ReasonCode.CONFLICTING_DUPLICATE,
+        f"Mã định danh {row.record.identity_code} trùng với {where} nhưng khác: {fields}",
+    )
+
+
+def shared_email_reasons(rows: Sequence[ParsedRow], skip: set[int] | None = None) -> RowReasons:
+    """Reasons to add, by row index, for valid e-mails used by different identity codes.
+
+    ``skip`` holds indices of rows already merged into another (not a second person).
+    """
+    by_email: dict[str, list[int]] = {}
+    for index, row in enumerate(rows):
+        if row.record.email_ok and index not in (skip or set()):
+            by_email.setdefault(row.record.email, []).append(index)
+    found: RowReasons = {}
+    for indices in by_email.values():
+        people = {_person(rows[i], i) for i in indices}
+        if len(people) < 2:
+            continue
+        for i in indices:
+            me = _person(rows[i], i)
+            where = ", ".join(
+                _where(rows[i].raw.source, rows[j].raw.source)
+                for j in indices
+                if _person(rows[j], j) != me
+            )
+            found.setdefault(i, []).append(
+                reason(ReasonCode.SHARED_EMAIL, f"Email trùng với người khác ({where})")
+            )
+    return found
+
+
+def _person(row: ParsedRow, index: int) -> str:
+    """Who a row is: its identity code, or the row itself when it has none."""
+    return row.record.identity_code or f"#row{index}"
+
+
+def _where(here: RowSource, there: RowSource) -> str:
+    """``dòng N`` in the same file, ``file dòng N`` in another one."""
+    if (here.file, here.sheet) == (there.file, there.sheet):
+        return f"dòng {there.row}"
+    return f"{there.file} dòng {there.row}"

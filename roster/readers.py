@@ -1,0 +1,275 @@
+"""Reading roster files, streaming: ``.xlsx`` (openpyxl read-only) and ``.csv`` (UTF-8).
+
+The only module of ``roster`` that touches files. ``read_rows`` finds the header row
+below any title rows, maps the headers, then yields one ``RawRow`` per non-empty data
+row with its original values and its source (file, sheet, row number). Anything that
+makes the file unreadable as the expected list raises one ``RosterFormatError``.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import itertools
+import zipfile
+from collections.abc import Generator, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, cast
+
+from roster.errors import RosterFormatError
+from roster.headers import (
+    Field,
+    HeaderMap,
+    HeaderNotFoundError,
+    RosterKind,
+    find_header,
+    missing_fields,
+    parse_overrides,
+)
+from roster.model import CellValue, RowSource
+from roster.text import is_blank
+
+if TYPE_CHECKING:
+    from openpyxl.workbook.workbook import Workbook
+
+__all__ = ["HEADER_SCAN_ROWS", "RawRow", "read_rows"]
+
+HEADER_SCAN_ROWS = 30
+"""How many rows at the top of a sheet may hold titles before the header row."""
+
+_ZIP_MAGIC = b"PK\x03\x04"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Excel 97-2003 .xls
+_CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
+_DELIMITERS = (",", ";", "\t")
+
+
+@dataclass(frozen=True, slots=True)
+class RawRow:
+    """One data row as read: original values aligned with ``header.columns``."""
+
+    source: RowSource
+    header: HeaderMap
+    values: tuple[CellValue, ...]
+
+    def get(self, field: Field) -> CellValue:
+        """The original value of ``field``'s column, ``None`` if absent or empty."""
+        index = self.header.index.get(field)
+        if index is None or index >= len(self.values):
+            return None
+        return self.values[index]
+
+    def has(self, field: Field) -> bool:
+        """True when the sheet has a column for ``field``."""
+        return field in self.header.index
+
+
+def read_rows(
+    path: Path | str,
+    kind: RosterKind,
+    *,
+    header_overrides: Mapping[str, str] | None = None,
+    sheet: str | None = None,
+) -> Iterator[RawRow]:
+    """Yield the data rows of a roster file of ``kind``.
+
+    ``header_overrides`` maps header texts to ``Field`` values (see
+    ``roster.headers.parse_overrides``); ``sheet`` picks a sheet by name, otherwise the
+    first sheet with a complete header is read. Raises ``RosterFormatError``.
+    """
+    path = Path(path)
+    overrides = parse_overrides(header_overrides)
+    file_kind = _sniff(path)
+    if file_kind == "xlsx":
+        yield from _read_xlsx(path, kind, overrides, sheet)
+    else:
+        yield from _read_csv(path, kind, overrides)
+
+
+def _sniff(path: Path) -> str:
+    """``"xlsx"`` or ``"csv"`` from the file's first bytes, or a format error."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(8)
+    except FileNotFoundError:
+        raise RosterFormatError("không tìm thấy tệp.", file=path.name) from None
+    except OSError as error:
+        raise RosterFormatError(f"không mở được tệp ({error.strerror}).", file=path.name) from None
+    if not head:
+        raise RosterFormatError("tệp rỗng, không có dữ liệu.", file=path.name)
+    if head.startswith(_ZIP_MAGIC):
+        return "xlsx"
+    if head.startswith(_OLE_MAGIC):
+        raise RosterFormatError(
+            "tệp Excel 97-2003 (.xls) chưa được hỗ trợ: hãy mở bằng Excel và lưu lại dạng .xlsx.",
+            file=path.name,
+        )
+    if path.suffix.lower() in _CSV_SUFFIXES:
+        return "csv"
+    raise RosterFormatError(
+        "không phải tệp Excel (.xlsx) hay CSV hợp lệ (tệp hỏng hoặc sai định dạng).",
+        file=path.name,
+    )
+
+
+# -- xlsx ---------------------------------------------------------------------------
+
+
+def _read_xlsx(
+    path: Path, kind: RosterKind, overrides: Mapping[str, Field | None], sheet: str | None
+) -> Iterator[RawRow]:
+    workbook = _open_workbook(path)
+    try:
+        # worksheets only: a chart sheet has no rows
+        names = [sheet] if sheet is not None else [ws.title for ws in workbook.worksheets]
+        if sheet is not None and sheet not in workbook.sheetnames:
+            available = ", ".join(f"“{n}”" for n in workbook.sheetnames)
+            raise RosterFormatError(
+                f"không có trang tính “{sheet}” (các trang tính: {available}).", file=path.name
+            )
+        failures: list[tuple[str, HeaderNotFoundError]] = []
+        for name in names:
+            rows = _sheet_rows(workbook, name, path)
+            scanned = list(itertools.islice(rows, HEADER_SCAN_ROWS))
+            try:
+                header = find_header(enumerate(scanned, start=1), kind, overrides)
+            except HeaderNotFoundError as error:
+                failures.append((name, error))
+                rows.close()
+                continue
+            data = itertools.chain(scanned[header.row :], rows)
+            yield from _raw_rows(data, header, path.name, name)
+            return
+        raise _no_header_error(failures, kind, path.name)
+    finally:
+        workbook.close()
+
+
+def _open_workbook(path: Path) -> Workbook:
+    from openpyxl import load_workbook  # imported here: the CSV path does not need it
+
+    try:
+        return load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError, EOFError) as error:
+        raise RosterFormatError(
+            f"không phải tệp Excel (.xlsx) hợp lệ ({type(error).__name__}).", file=path.name
+        ) from None
+    except Exception as error:  # openpyxl raises many kinds on a damaged package
+        raise RosterFormatError(
+            f"tệp Excel bị hỏng, không đọc được ({type(error).__name__}).", file=path.name
+        ) from None
+
+
+def _sheet_rows(
+    workbook: Workbook, name: str, path: Path
+) -> Generator[tuple[CellValue, ...], None, None]:
+    """Rows of one sheet as value tuples; a damaged sheet becomes a format error."""
+    worksheet = workbook[name]
+    reset = getattr(worksheet, "reset_dimensions", None)
+    if reset is not None:  # do not trust the size recorded by the writing program
+        reset()
+    try:
+        for row in worksheet.iter_rows(values_only=True):
+            yield tuple(cast(CellValue, v) if type(v) in _PLAIN_TYPES else _plain(v) for v in row)
+    except Exception as error:  # damaged XML inside a valid zip
+        raise RosterFormatError(
+            f"trang tính bị hỏng, không đọc được ({type(error).__name__}).",
+            file=path.name,
+            sheet=name,
+        ) from None
+
+
+_PLAIN_TYPES = frozenset({str, int, float, bool, dt.datetime, dt.date, dt.time, dt.timedelta})
+
+
+def _plain(value: object) -> CellValue:
+    """``None`` or a plain value; rich text, decimals and formula objects become text."""
+    if value is None or isinstance(value, str | int | float | dt.date | dt.time | dt.timedelta):
+        return value
+    if isinstance(value, Decimal):
+        return float(value)
+    return str(value)
+
+
+def _no_header_error(
+    failures: Sequence[tuple[str, HeaderNotFoundError]], kind: RosterKind, file: str
+) -> RosterFormatError:
+    """The clearest message: a sheet with some recognised columns, else no header at all."""
+    partial = [(name, e.best, e.missing) for name, e in failures if e.best is not None]
+    if partial:
+        name, _, missing = max(partial, key=lambda item: len(item[1].index) if item[1] else 0)
+        names = ", ".join(f"“{f.label}”" for f in missing)
+        return RosterFormatError(
+            f"không phải {kind.label}: thiếu cột bắt buộc {names}.", file=file, sheet=name or None
+        )
+    needed = ", ".join(f"“{f.label}”" for f in missing_fields({}, kind))
+    sheet = (failures[0][0] or None) if len(failures) == 1 else None
+    return RosterFormatError(
+        f"không tìm thấy dòng tiêu đề của {kind.label} (cần các cột {needed}).",
+        file=file,
+        sheet=sheet,
+    )
+
+
+# -- csv ----------------------------------------------------------------------------
+
+
+def _read_csv(
+    path: Path, kind: RosterKind, overrides: Mapping[str, Field | None]
+) -> Iterator[RawRow]:
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            sample = handle.read(64 * 1024)
+            handle.seek(0)
+            if "\x00" in sample:
+                raise RosterFormatError("không phải tệp CSV (dữ liệu nhị phân).", file=path.name)
+            delimiter = _delimiter(sample, kind, overrides, path.name)
+            rows = (tuple[CellValue, ...](r) for r in csv.reader(handle, delimiter=delimiter))
+            scanned = list(itertools.islice(rows, HEADER_SCAN_ROWS))
+            header = find_header(enumerate(scanned, start=1), kind, overrides)
+            data = itertools.chain(scanned[header.row :], rows)
+            yield from _raw_rows(data, header, path.name, None)
+    except UnicodeDecodeError:
+        raise RosterFormatError(
+            "tệp CSV không dùng bảng mã UTF-8: hãy lưu lại với “CSV UTF-8”.", file=path.name
+        ) from None
+    except csv.Error as error:
+        raise RosterFormatError(f"tệp CSV bị lỗi định dạng ({error}).", file=path.name) from None
+
+
+def _delimiter(
+    sample: str, kind: RosterKind, overrides: Mapping[str, Field | None], file: str
+) -> str:
+    """The delimiter (``,``, ``;`` or tab) under which the sample shows a complete header."""
+    failures: list[tuple[str, HeaderNotFoundError]] = []
+    for delimiter in _DELIMITERS:
+        lines = csv.reader(io.StringIO(sample), delimiter=delimiter)
+        scanned = list(itertools.islice(lines, HEADER_SCAN_ROWS))
+        try:
+            find_header(enumerate(scanned, start=1), kind, overrides)
+        except HeaderNotFoundError as error:
+            failures.append(("", error))
+            continue
+        return delimiter
+    raise _no_header_error(failures, kind, file)
+
+
+# -- rows ---------------------------------------------------------------------------
+
+
+def _raw_rows(
+    rows: Iterator[tuple[CellValue, ...]] | itertools.chain[tuple[CellValue, ...]],
+    header: HeaderMap,
+    file: str,
+    sheet: str | None,
+) -> Iterator[RawRow]:
+    """Data rows after the header, empty ones skipped, values cut/padded to the header."""
+    width = len(header.columns)
+    skip = {header.index[Field.ROW_NUMBER]} if Field.ROW_NUMBER in header.index else set()
+    for offset, row in enumerate(rows, start=header.row + 1):
+        values = row[:width] if len(row) >= width else row + (None,) * (width - len(row))
+        if all(is_blank(v) for i, v in enumerate(values) if i not in skip):
+            continue
+        yield RawRow(RowSource(file, sheet, offset), header, values)

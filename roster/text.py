@@ -1,0 +1,61 @@
+"""Text primitives shared by the roster readers and normalisers.
+
+Everything here is pure and idempotent: ``clean_text(clean_text(x)) == clean_text(x)``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from functools import lru_cache
+
+__all__ = ["cell_text", "clean_text", "fold", "is_blank"]
+
+# Spaces a spreadsheet may carry besides the plain one: no-break, thin, ideographic...
+_SPACES = re.compile(r"[\s\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+# Characters with no visible width that sneak in from copy-paste.
+_INVISIBLE = re.compile(r"[\u200b-\u200d\u2060\ufeff\u00ad]")
+_NON_ALNUM = re.compile(r"[^0-9a-z]+")
+
+
+def clean_text(value: str) -> str:
+    """Unicode NFC, invisible characters removed, runs of white space collapsed, trimmed."""
+    text = unicodedata.normalize("NFC", value)
+    text = _INVISIBLE.sub("", text)
+    return _SPACES.sub(" ", text).strip()
+
+
+@lru_cache(maxsize=1 << 14)
+def fold(value: str) -> str:
+    """A comparison key: no diacritics (``đ`` -> ``d``), lower case, only letters and digits.
+
+    Words are kept apart by single spaces, so ``"Trường  THCS Tân-Phú"`` and
+    ``"truong thcs tan phu"`` fold alike. Used for headers, subjects, levels and school
+    names, never for data that is stored.
+    """
+    text = unicodedata.normalize("NFD", clean_text(value))
+    text = "".join(c for c in text if unicodedata.category(c) != "Mn")
+    text = text.replace("đ", "d").replace("Đ", "D").lower()
+    return _NON_ALNUM.sub(" ", text).strip()
+
+
+def cell_text(value: object) -> str:
+    """The text of a spreadsheet cell, cleaned; ``""`` for an empty cell.
+
+    Integral floats (``7043896584.0``) lose their ``.0``, dates are written ``dd/mm/yyyy``.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "x" if value else ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime | dt.date):
+        return value.strftime("%d/%m/%Y")
+    return clean_text(str(value))
+
+
+def is_blank(value: object) -> bool:
+    """True for ``None`` and for text that is empty once cleaned."""
+    return cell_text(value) == ""

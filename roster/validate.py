@@ -1,0 +1,395 @@
+"""Validating one row at a time (pure): raw values -> a normalised record + reasons.
+
+Nothing here looks at other rows; duplicates and shared e-mails are found in
+``roster.crosscheck``. Every problem becomes a ``Reason`` (never an exception), so each
+row can end in exactly one status.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from roster.headers import Field
+from roster.model import Audience, CoreRole, Gender, Level, School
+from roster.normalize import (
+    DateError,
+    is_valid_email,
+    is_valid_identity_code,
+    normalize_email,
+    normalize_full_name,
+    normalize_identity_code,
+    normalize_phone,
+    parse_audience,
+    parse_birth_date,
+    parse_flag,
+    parse_gender,
+    parse_level,
+    split_full_name,
+)
+from roster.readers import RawRow
+from roster.reasons import Reason, ReasonCode, reason
+from roster.schools import SchoolIndex, school_key
+from roster.subjects import MANAGEMENT, SubjectCatalog
+from roster.text import cell_text, clean_text, fold
+
+__all__ = [
+    "ParsedRow",
+    "PersonRecord",
+    "RowContext",
+    "ValidationRules",
+    "validate_core_staff_row",
+    "validate_learner_row",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class ValidationRules:
+    """Configurable checks, with the Bình Phước 2023 defaults."""
+
+    identity_code_digits: int = 10
+    min_age: int = 18
+    max_age: int = 70
+    subject_aliases: Mapping[str, str] = field(default_factory=dict)
+    """Extra subject spellings -> subject name (added to the built-in catalogue)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RowContext:
+    """What validating a row needs besides the row: schools, subjects, rules, today."""
+
+    schools: SchoolIndex
+    subjects: SubjectCatalog
+    rules: ValidationRules
+    today: dt.date
+
+
+@dataclass(frozen=True, slots=True)
+class PersonRecord:
+    """A row's values, normalised; a value that could not be read is empty/``None``.
+
+    ``identity_code`` and ``email`` keep their normalised text even when invalid (for
+    duplicate detection and messages); ``identity_ok``/``email_ok`` say if they are valid.
+    ``comparable`` is the whole record as text (field labels in ``comparable_labels``),
+    used to tell exact duplicates apart from conflicting ones.
+    """
+
+    identity_code: str
+    identity_ok: bool
+    full_name: str
+    lastname: str
+    firstname: str
+    birth_date: dt.date | None
+    gender: Gender | None
+    email: str
+    email_ok: bool
+    phone: str | None
+    school: School | None
+    level: Level | None
+    audience: Audience | None
+    position: str
+    subject: str | None
+    core_flag: bool
+    modules_123_done: bool
+    hdtnhn_concurrent: bool
+    note: str
+    core_role: CoreRole | None
+    comparable: tuple[str, ...]
+    comparable_labels: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedRow:
+    """A raw row, its normalised record and the reasons found on the row alone."""
+
+    raw: RawRow
+    record: PersonRecord
+    reasons: tuple[Reason, ...]
+
+
+_SHARED_LABELS: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+
+class _Checker:
+    """Collects the reasons of one row while its fields are normalised."""
+
+    def __init__(self, raw: RawRow, context: RowContext) -> None:
+        self.raw = raw
+        self.context = context
+        self.reasons: list[Reason] = []
+        self.comparable: list[str] = []
+        self.labels: list[str] = []
+
+    def add(self, code: ReasonCode, message: str | None = None) -> None:
+        self.reasons.append(reason(code, message))
+
+    def compare(self, field_: Field, value: object) -> None:
+        self.labels.append(field_.label)
+        self.comparable.append("" if value is None else str(value))
+
+    def comparable_labels(self) -> tuple[str, ...]:
+        """The labels, as one tuple shared by all rows of the same shape (saves memory)."""
+        labels = tuple(self.labels)
+        return _SHARED_LABELS.setdefault(labels, labels)
+
+    def missing(self, field_: Field) -> None:
+        self.add(ReasonCode.MISSING_FIELD, f"Thiếu {field_.label}")
+
+    # -- fields ---------------------------------------------------------------------
+
+    def identity_code(self) -> tuple[str, bool]:
+        code = normalize_identity_code(self.raw.get(Field.IDENTITY_CODE))
+        digits = self.context.rules.identity_code_digits
+        ok = is_valid_identity_code(code, digits)
+        if not code:
+            self.missing(Field.IDENTITY_CODE)
+        elif not ok:
+            self.add(
+                ReasonCode.INVALID_IDENTITY_CODE,
+                f"Mã định danh phải có {digits} chữ số: {code}",
+            )
+        return code, ok
+
+    def full_name(self) -> tuple[str, str, str]:
+        raw_name = self.raw.get(Field.FULL_NAME)
+        if not self.raw.has(Field.FULL_NAME):
+            family = cell_text(self.raw.get(Field.FAMILY_MIDDLE_NAME))
+            raw_name = f"{family} {cell_text(self.raw.get(Field.GIVEN_NAME))}"
+        name = normalize_full_name(raw_name)
+        self.compare(Field.FULL_NAME, name)
+        if not name:
+            self.missing(Field.FULL_NAME)
+            return "", "", ""
+        lastname, firstname = split_full_name(name)
+        if not lastname or any(c.isdigit() or c in "@_/\\" for c in name):
+            self.add(ReasonCode.INVALID_NAME, f"Họ và tên không hợp lệ (cần cả họ và tên): {name}")
+        elif isinstance(raw_name, str) and raw_name != name:
+            self.add(ReasonCode.NAME_NORMALISED, f"Họ và tên đã chuẩn hoá: “{name}”")
+        return name, lastname, firstname
+
+    def birth_date(self) -> dt.date | None:
+        value = self.raw.get(Field.BIRTH_DATE)
+        parsed = parse_birth_date(value)
+        shown = cell_text(value)
+        self.compare(Field.BIRTH_DATE, parsed.value.isoformat() if parsed.value else shown)
+        if parsed.error is DateError.MISSING:
+            return None
+        if parsed.error is DateError.IMPOSSIBLE:
+            self.add(ReasonCode.IMPOSSIBLE_DATE, f"Ngày sinh không tồn tại: {shown}")
+            return None
+        if parsed.error is DateError.UNREADABLE or parsed.value is None:
+            self.add(
+                ReasonCode.UNREADABLE_DATE, f"Ngày sinh không đọc được (cần dd/mm/yyyy): {shown}"
+            )
+            return None
+        born = parsed.value
+        today = self.context.today
+        age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+        rules = self.context.rules
+        if not rules.min_age <= age <= rules.max_age:
+            self.add(
+                ReasonCode.IMPLAUSIBLE_DATE,
+                f"Ngày sinh không hợp lý ({age} tuổi): {born:%d/%m/%Y}",
+            )
+            return None
+        if parsed.from_text:
+            self.add(ReasonCode.DATE_FROM_TEXT, f"Ngày sinh nhập dạng chữ, đã đọc: {born:%d/%m/%Y}")
+        return born
+
+    def gender(self) -> Gender | None:
+        value = self.raw.get(Field.GENDER)
+        gender = parse_gender(value)
+        self.compare(Field.GENDER, gender or cell_text(value))
+        if gender is None and cell_text(value):
+            self.add(ReasonCode.UNKNOWN_GENDER, f"Giới tính không rõ, đã bỏ: {cell_text(value)}")
+        return gender
+
+    def email(self) -> tuple[str, bool]:
+        value = self.raw.get(Field.EMAIL)
+        email = normalize_email(value)
+        self.compare(Field.EMAIL, email)
+        if not email:
+            self.add(ReasonCode.MISSING_EMAIL, "Thiếu email")
+            return "", False
+        if not is_valid_email(email):
+            self.add(ReasonCode.INVALID_EMAIL, f"Email không hợp lệ: {email}")
+            return email, False
+        if value != email:
+            self.add(ReasonCode.EMAIL_NORMALISED, f"Email đã chuẩn hoá: “{value}” → “{email}”")
+        return email, True
+
+    def phone(self) -> str | None:
+        value = self.raw.get(Field.PHONE)
+        shown = cell_text(value)
+        phone = normalize_phone(value) if shown else None
+        self.compare(Field.PHONE, phone or shown)
+        if shown and phone is None:
+            self.add(ReasonCode.INVALID_PHONE, f"Số điện thoại không hợp lệ, đã bỏ: {shown}")
+        elif phone is not None and value != phone:
+            self.add(ReasonCode.PHONE_NORMALISED, f"Số điện thoại đã chuẩn hoá: {shown} → {phone}")
+        return phone
+
+    def school(self, *, required: bool) -> School | None:
+        typed = cell_text(self.raw.get(Field.SCHOOL))
+        district = cell_text(self.raw.get(Field.DISTRICT))
+        if not typed:
+            self.compare(Field.SCHOOL, "")
+            if required:
+                self.missing(Field.SCHOOL)
+            return None
+        found = self.context.schools.match(typed, district)
+        self.compare(Field.SCHOOL, found.school.code if found.school else school_key(typed))
+        if found.ambiguous:
+            codes = ", ".join(s.code for s in found.candidates)
+            self.add(
+                ReasonCode.AMBIGUOUS_SCHOOL,
+                f"Đơn vị công tác trùng tên nhiều trường ({codes}), cần ghi rõ: {typed}",
+            )
+        elif found.school is None:
+            self.add(
+                ReasonCode.UNKNOWN_SCHOOL,
+                f"Không tìm thấy đơn vị công tác trong danh sách trường: {typed}",
+            )
+        elif not found.exact:
+            school = found.school
+            self.add(
+                ReasonCode.SCHOOL_NAME_MATCHED,
+                f"Đơn vị công tác “{typed}” được hiểu là “{school.name}” ({school.code})",
+            )
+        return found.school
+
+    def level(self) -> Level | None:
+        value = cell_text(self.raw.get(Field.LEVEL))
+        level = parse_level(value)
+        self.compare(Field.LEVEL, level or fold(value))
+        if not value:
+            self.missing(Field.LEVEL)
+        elif level is None:
+            self.add(ReasonCode.UNKNOWN_LEVEL, f"Cấp học không hợp lệ: {value}")
+        return level
+
+    def audience(self) -> Audience | None:
+        value = cell_text(self.raw.get(Field.AUDIENCE))
+        audience = parse_audience(value)
+        self.compare(Field.AUDIENCE, audience or fold(value))
+        if not value:
+            self.missing(Field.AUDIENCE)
+        elif audience is None:
+            self.add(ReasonCode.UNKNOWN_AUDIENCE, f"Đối tượng không hợp lệ (CBQL hoặc GV): {value}")
+        return audience
+
+    def subject(self, audience: Audience | None) -> str | None:
+        value = cell_text(self.raw.get(Field.SUBJECT))
+        subject = self.context.subjects.canonical(value)
+        if not value and audience is Audience.MANAGER:
+            subject = MANAGEMENT
+        self.compare(Field.SUBJECT, subject or fold(value))
+        if subject is None and not value:
+            self.missing(Field.SUBJECT)
+        elif subject is None:
+            self.add(ReasonCode.UNKNOWN_SUBJECT, f"Môn không có trong danh mục: {value}")
+        return subject
+
+    def core_role(self) -> CoreRole | None:
+        value = cell_text(self.raw.get(Field.CORE_ROLE))
+        role = {"bao cao vien": CoreRole.REPORTER, "tro giang": CoreRole.ASSISTANT}.get(fold(value))
+        self.compare(Field.CORE_ROLE, role or fold(value))
+        if not value:
+            self.missing(Field.CORE_ROLE)
+        elif role is None:
+            self.add(
+                ReasonCode.UNKNOWN_CORE_ROLE,
+                f"Nhiệm vụ không hợp lệ (Báo cáo viên hoặc Trợ giảng): {value}",
+            )
+        return role
+
+    def text(self, field_: Field) -> str:
+        value = cell_text(self.raw.get(field_))
+        self.compare(field_, value)
+        return value
+
+    def flag(self, field_: Field, *, absent: bool) -> bool:
+        """A yes/no column; ``absent`` is the value when the sheet lacks the column."""
+        flag = parse_flag(self.raw.get(field_)) if self.raw.has(field_) else absent
+        self.compare(field_, "x" if flag else "")
+        return flag
+
+
+def validate_learner_row(raw: RawRow, context: RowContext) -> ParsedRow:
+    """Normalise and check one row of the learners' list."""
+    check = _Checker(raw, context)
+    code, code_ok = check.identity_code()
+    full_name, lastname, firstname = check.full_name()
+    birth_date = check.birth_date()
+    gender = check.gender()
+    email, email_ok = check.email()
+    phone = check.phone()
+    school = check.school(required=True)
+    level = check.level()
+    audience = check.audience()
+    position = check.text(Field.POSITION)
+    subject = check.subject(audience)
+    record = PersonRecord(
+        identity_code=code,
+        identity_ok=code_ok,
+        full_name=full_name,
+        lastname=lastname,
+        firstname=firstname,
+        birth_date=birth_date,
+        gender=gender,
+        email=email,
+        email_ok=email_ok,
+        phone=phone,
+        school=school,
+        level=level,
+        audience=audience,
+        position=position,
+        subject=subject,
+        core_flag=check.flag(Field.CORE_STAFF, absent=False),
+        modules_123_done=check.flag(Field.MODULES_123_DONE, absent=True),
+        hdtnhn_concurrent=check.flag(Field.HDTNHN_CONCURRENT, absent=False),
+        note=clean_text(check.text(Field.NOTE)),
+        core_role=None,
+        comparable=tuple(check.comparable),
+        comparable_labels=check.comparable_labels(),
+    )
+    return ParsedRow(raw, record, tuple(check.reasons))
+
+
+def validate_core_staff_row(raw: RawRow, context: RowContext) -> ParsedRow:
+    """Normalise and check one row of the reporters' and assistants' list."""
+    check = _Checker(raw, context)
+    code, code_ok = check.identity_code()
+    full_name, lastname, firstname = check.full_name()
+    email, email_ok = check.email()
+    phone = check.phone()
+    school = check.school(required=False)
+    level = check.level()
+    subject = check.subject(None)
+    role = check.core_role()
+    record = PersonRecord(
+        identity_code=code,
+        identity_ok=code_ok,
+        full_name=full_name,
+        lastname=lastname,
+        firstname=firstname,
+        birth_date=None,
+        gender=None,
+        email=email,
+        email_ok=email_ok,
+        phone=phone,
+        school=school,
+        level=level,
+        audience=None,
+        position="",
+        subject=subject,
+        core_flag=True,
+        modules_123_done=True,
+        hdtnhn_concurrent=False,
+        note=check.text(Field.NOTE),
+        core_role=role,
+        comparable=tuple(check.comparable),
+        comparable_labels=check.comparable_labels(),
+    )
+    return ParsedRow(raw, record, tuple(check.reasons))

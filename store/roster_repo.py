@@ -1,0 +1,285 @@
+"""Saving a roster import: schools, people, and what became of every input row.
+
+People are keyed by identity code. Saving the same roster twice changes nothing (no
+row is rewritten, no timestamp moves); saving a later roster records exactly who is
+new, whose data changed (which fields) and who left. A person whose row was *rejected*
+this time is neither changed nor marked as left: a typo in a school's file must not
+take anyone out of training.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from roster.model import CoreRole, CoreStaff, Exemption, ImportResult, Learner
+from roster.reasons import Status
+from store.models import Person, RosterImport, RowOutcome, School
+
+# The fields of Person that come from the roster and are compared between imports.
+COMPARED_FIELDS = (
+    "full_name",
+    "lastname",
+    "firstname",
+    "birth_date",
+    "gender",
+    "email",
+    "phone",
+    "school_code",
+    "district",
+    "level",
+    "audience",
+    "position",
+    "subject",
+    "is_learner",
+    "is_core_staff",
+    "staff_role",
+    "staff_subject",
+    "staff_level",
+    "track",
+    "exemption",
+    "exemption_reason",
+    "concurrent_hdtnhn",
+    "status",
+)
+
+
+_STAFF_ROLES = {CoreRole.REPORTER: "reporter", CoreRole.ASSISTANT: "assistant"}
+
+
+@dataclass
+class ImportChanges:
+    """What one import changed in the stored roster."""
+
+    new: list[str] = field(default_factory=list)
+    changed: dict[str, list[str]] = field(default_factory=dict)  # identity -> fields
+    left: list[str] = field(default_factory=list)
+    returned: list[str] = field(default_factory=list)
+    unchanged: int = 0
+
+    @property
+    def any(self) -> bool:
+        return bool(self.new or self.changed or self.left or self.returned)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "new": self.new,
+            "changed": self.changed,
+            "left": self.left,
+            "returned": self.returned,
+            "unchanged": self.unchanged,
+        }
+
+
+def _split_name(full_name: str) -> tuple[str, str]:
+    parts = full_name.split()
+    if len(parts) < 2:
+        return full_name, full_name
+    return " ".join(parts[:-1]), parts[-1]
+
+
+def _value(enum_or_text: object) -> str:
+    return "" if enum_or_text is None else str(getattr(enum_or_text, "value", enum_or_text))
+
+
+def _learner_fields(learner: Learner) -> dict[str, Any]:
+    return {
+        "full_name": learner.full_name,
+        "lastname": learner.lastname,
+        "firstname": learner.firstname,
+        "birth_date": learner.birth_date,
+        "gender": _value(learner.gender),
+        "email": learner.email,
+        "phone": learner.phone or "",
+        "school_code": learner.school_code,
+        "district": learner.district,
+        "level": _value(learner.level),
+        "audience": _value(learner.audience),
+        "position": learner.position,
+        "subject": learner.subject,
+        "is_learner": True,
+        "track": _value(learner.track),
+        "exemption": "reduced" if learner.reduction else "",
+        "exemption_reason": learner.reduction.label if learner.reduction else "",
+        "concurrent_hdtnhn": learner.hdtnhn_concurrent,
+        "is_core_staff": learner.core_staff,
+    }
+
+
+def _staff_fields(staff: CoreStaff) -> dict[str, Any]:
+    return {
+        "is_core_staff": True,
+        "staff_role": "assistant"
+        if staff.role and staff.role.name == "ASSISTANT"
+        else ("reporter" if staff.role else ""),
+        "staff_subject": staff.subject,
+        "staff_level": _value(staff.level),
+    }
+
+
+def _staff_only_fields(staff: CoreStaff) -> dict[str, Any]:
+    return {
+        "full_name": staff.full_name,
+        "lastname": staff.lastname,
+        "firstname": staff.firstname,
+        "email": staff.email or "",
+        "phone": staff.phone or "",
+        "school_code": staff.school_code or "",
+        "level": _value(staff.level),
+        "is_learner": False,
+    }
+
+
+def _exempt_fields(exemption: Exemption) -> dict[str, Any]:
+    lastname, firstname = _split_name(exemption.full_name)
+    return {
+        "full_name": exemption.full_name,
+        "lastname": lastname,
+        "firstname": firstname,
+        "school_code": exemption.school_code or "",
+        "level": _value(exemption.level),
+        "audience": _value(exemption.audience),
+        "subject": exemption.subject or "",
+        "is_learner": False,
+        "exemption": "exempt" if exemption.kind.is_exempt else "reduced",
+        "exemption_reason": exemption.note or exemption.kind.label,
+    }
+
+
+def desired_people(result: ImportResult) -> dict[str, dict[str, Any]]:
+    """Every person the import vouches for, with their stored fields (pure)."""
+    people: dict[str, dict[str, Any]] = {}
+    for exemption in result.exemptions:
+        people[exemption.identity_code] = _exempt_fields(exemption)
+    for learner in result.learners:
+        people[learner.identity_code] = _learner_fields(learner)
+    for staff in result.core_staff:
+        base = people.get(staff.identity_code) or _staff_only_fields(staff)
+        people[staff.identity_code] = {**base, **_staff_fields(staff)}
+    defaults = {name: Person.model_fields[name].default for name in COMPARED_FIELDS}
+    return {code: {**defaults, **fields, "status": "active"} for code, fields in people.items()}
+
+
+def save_schools(session: Session, result: ImportResult) -> None:
+    stored = {s.code: s for s in session.exec(select(School))}
+    for school in result.schools:
+        row = stored.get(school.code)
+        values = {
+            "name": school.name,
+            "kind": school.kind,
+            "district": school.district,
+            "cluster": school.cluster,
+        }
+        if row is None:
+            session.add(School(code=school.code, **values))
+        elif any(getattr(row, k) != v for k, v in values.items()):
+            for name, value in values.items():
+                setattr(row, name, value)
+            session.add(row)
+
+
+def save_import(
+    session: Session, result: ImportResult, *, files: list[str], now: dt.datetime
+) -> tuple[RosterImport, ImportChanges]:
+    """Store ``result`` as a new import; return the import record and what changed."""
+    counts = result.status_counts()
+    record = RosterImport(
+        started_at=now,
+        files=files,
+        rows_read=result.rows_read,
+        imported=counts[Status.IMPORTED],
+        rejected=counts[Status.REJECTED],
+        excluded=counts[Status.EXCLUDED],
+        counts={code.value: n for code, n in sorted(result.reason_counts().items())},
+    )
+    session.add(record)
+    session.flush()
+    assert record.id is not None
+    save_schools(session, result)
+    session.add_all(
+        RowOutcome(
+            import_id=record.id,
+            source_file=outcome.source.file,
+            sheet=outcome.source.sheet or "",
+            row_number=outcome.source.row,
+            identity_code=outcome.identity_code or "",
+            status=outcome.status.value,
+            reasons=[{"code": r.code.value, "message": r.message} for r in outcome.reasons],
+            original={
+                column: _jsonable(value)
+                for column, value in zip(outcome.columns, outcome.values, strict=False)
+            },
+        )
+        for outcome in result.outcomes
+    )
+    changes = _save_people(session, result, record.id, now)
+    record.changes = changes.as_dict()
+    session.add(record)
+    return record, changes
+
+
+def _save_people(
+    session: Session, result: ImportResult, import_id: int, now: dt.datetime
+) -> ImportChanges:
+    wanted = desired_people(result)
+    held_back = {
+        o.identity_code
+        for o in result.outcomes
+        if o.identity_code and o.status is Status.REJECTED and o.identity_code not in wanted
+    }
+    excluded = {
+        o.identity_code
+        for o in result.outcomes
+        if o.identity_code and o.status is Status.EXCLUDED and o.identity_code not in wanted
+    }
+    stored = {p.identity_code: p for p in session.exec(select(Person))}
+    changes = ImportChanges()
+    for code in sorted(wanted):
+        fields = wanted[code]
+        person = stored.get(code)
+        if person is None:
+            session.add(
+                Person(identity_code=code, updated_at=now, last_import_id=import_id, **fields)
+            )
+            changes.new.append(code)
+            continue
+        differing = [name for name in COMPARED_FIELDS if getattr(person, name) != fields[name]]
+        if not differing:
+            changes.unchanged += 1
+            continue
+        if person.status != "active":
+            changes.returned.append(code)
+        changed = [name for name in differing if name != "status"]
+        if changed:
+            changes.changed[code] = changed
+        for name in differing:
+            setattr(person, name, fields[name])
+        person.left_at = None
+        person.updated_at = now
+        person.last_import_id = import_id
+        session.add(person)
+    for code, person in sorted(stored.items()):
+        if code in wanted or code in held_back or person.status != "active":
+            continue
+        person.status = "excluded" if code in excluded else "left"
+        person.left_at = now
+        person.updated_at = now
+        person.last_import_id = import_id
+        session.add(person)
+        changes.left.append(code)
+    return changes
+
+
+def _jsonable(value: object) -> object:
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return value.total_seconds()
+    return value
+
+
+def latest_import(session: Session) -> RosterImport | None:
+    return session.exec(select(RosterImport).order_by(col(RosterImport.id).desc())).first()
