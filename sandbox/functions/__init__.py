@@ -1,0 +1,35 @@
+"""The emulated web-service functions; importing this package registers them all."""
+
+from sandbox.functions import (
+    assign,
+    calendar,
+    completion_ws,
+    contents,
+    courses,
+    enrol,
+    grades,
+    groups,
+    learning,
+    messages,
+    quiz,
+    roles,
+    site,
+    users,
+)
+
+__all__ = [
+    "assign",
+    "calendar",
+    "completion_ws",
+    "contents",
+    "courses",
+    "enrol",
+    "grades",
+    "groups",
+    "learning",
+    "messages",
+    "quiz",
+    "roles",
+    "site",
+    "users",
+]

@@ -1,0 +1,117 @@
+"""What learners do on pages and feedback forms (mod_page_*, mod_feedback_*)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sandbox import access, completion
+from sandbox.functions.common import module_instance, require_course_login
+from sandbox.params import M, Param, S, V, default
+from sandbox.registry import CallContext, ws_function
+from sandbox.state import Activity
+
+
+@ws_function("mod_page_view_page", S(pageid=V(Param.INT)))
+def view_page(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Log a page view; completes a page whose completion rule is "view"."""
+    activity = module_instance(ctx, "page", params["pageid"])
+    require_course_login(ctx, activity.course)
+    access.require_course(ctx.site, ctx.caller, "mod/page:view", activity.course)
+    stored = completion.record(ctx.site, activity.cmid, ctx.caller.userid)
+    if not stored.viewed:
+        stored.viewed = True
+        stored.timecompleted = stored.timecompleted or ctx.now
+    return {"status": True, "warnings": []}
+
+
+def _is_open(activity: Activity, now: int) -> bool:
+    s = activity.settings
+    return (not s.get("timeopen") or s["timeopen"] <= now) and (
+        not s.get("timeclose") or now <= s["timeclose"]
+    )
+
+
+@ws_function(
+    "mod_feedback_get_items", S(feedbackid=V(Param.INT), courseid=default(V(Param.INT), 0))
+)
+def get_items(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+    """The questions of a feedback form; none, with a warning, while it is closed."""
+    activity = module_instance(ctx, "feedback", params["feedbackid"])
+    require_course_login(ctx, activity.course)
+    if not _is_open(activity, ctx.now):
+        return {
+            "items": [],
+            "warnings": [
+                {
+                    "item": str(activity.instance),
+                    "warningcode": "feedbackisnotopen",
+                    "message": "The feedback is not open",
+                }
+            ],
+        }
+    items = [
+        {
+            "id": item["id"],
+            "feedback": activity.instance,
+            "template": 0,
+            "name": item["name"],
+            "nameformat": 1,
+            "label": item["label"],
+            "presentation": item["presentation"],
+            "presentationformat": 1,
+            "typ": item["typ"],
+            "hasvalue": 1,
+            "position": position,
+            "required": False,
+            "dependitem": 0,
+            "dependvalue": "",
+            "options": "h",
+            "itemfiles": [],
+            "itemnumber": position,
+            "otherdata": None,
+        }
+        for position, item in enumerate(activity.settings.get("items", []), 1)
+    ]
+    return {"items": items, "warnings": []}
+
+
+@ws_function(
+    "mod_feedback_process_page",
+    S(
+        feedbackid=V(Param.INT),
+        page=V(Param.INT),
+        responses=default(M(S(name=V(Param.NOTAGS), value=V(Param.RAW))), []),
+        goprevious=default(V(Param.BOOL), False),
+        courseid=default(V(Param.INT), 0),
+    ),
+)
+def process_page(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Submit the caller's answers; the single page completes the feedback."""
+    activity = module_instance(ctx, "feedback", params["feedbackid"])
+    require_course_login(ctx, activity.course)
+    access.require_course(ctx.site, ctx.caller, "mod/feedback:complete", activity.course)
+    if not _is_open(activity, ctx.now):
+        return {
+            "jumpto": 0,
+            "completed": False,
+            "completionpagecontents": "",
+            "siteaftersubmit": "",
+            "warnings": [
+                {
+                    "item": str(activity.instance),
+                    "warningcode": "feedbackisnotopen",
+                    "message": "The feedback is not open",
+                }
+            ],
+        }
+    ctx.site.feedback_done[(activity.instance, ctx.caller.userid)] = ctx.now
+    after = activity.settings.get("page_after_submit", "")
+    return {
+        "jumpto": 0,
+        "completed": True,
+        "completionpagecontents": (
+            f'<div class="no-overflow"><div class="text_to_html">{after}</div></div>'
+        ),
+        "siteaftersubmit": "",
+        "warnings": [],
+    }

@@ -1,0 +1,207 @@
+"""The learning side: submissions, grades, quiz attempts, completion, calendar."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from sandbox import MoodleError, SandboxLms, seed_recording_site
+from sandbox.fixtures import DAY, TEMPLATE_D0
+
+NOW = 1_795_559_070  # D0 + 9 days: the quiz and the assignment are open.
+
+
+@pytest.fixture
+def lms() -> SandboxLms:
+    site = SandboxLms(clock=lambda: NOW)
+    seed_recording_site(site)
+    return site
+
+
+def _as(lms: SandboxLms, username: str, function: str, params: dict[str, Any]) -> Any:
+    return lms.call(function, params, token=lms.token_for(username))
+
+
+def _grade(lms: SandboxLms, userid: int, grade: float, username: str = "thao.gv") -> None:
+    _as(
+        lms,
+        username,
+        "mod_assign_save_grade",
+        {
+            "assignmentid": 3,
+            "userid": userid,
+            "grade": grade,
+            "attemptnumber": -1,
+            "addattempt": 0,
+            "workflowstate": "",
+            "applytoall": 1,
+        },
+    )
+
+
+def _states(lms: SandboxLms, userid: int) -> dict[int, int]:
+    result = lms.call(
+        "core_completion_get_activities_completion_status", {"courseid": 3, "userid": userid}
+    )
+    return {status["cmid"]: status["state"] for status in result["statuses"]}
+
+
+def test_grade_above_the_maximum_is_silently_ignored(lms: SandboxLms) -> None:
+    _grade(lms, 5, 85)
+    _grade(lms, 5, 150, "syncbot")
+    grades = lms.call("mod_assign_get_grades", {"assignmentids": [3]})
+    assert grades["assignments"][0]["grades"][0]["grade"] == "85.00000"
+
+
+def test_the_natural_path_completes_the_course(lms: SandboxLms) -> None:
+    assert set(_states(lms, 5).values()) == {0}
+    _as(lms, "nhung.nth", "mod_page_view_page", {"pageid": 5})
+    _as(
+        lms,
+        "nhung.nth",
+        "core_completion_update_activity_completion_status_manually",
+        {"cmid": 16, "completed": 1},
+    )
+    attempt = _as(lms, "nhung.nth", "mod_quiz_start_attempt", {"quizid": 3})["attempt"]["id"]
+    finished = _as(
+        lms,
+        "nhung.nth",
+        "mod_quiz_process_attempt",
+        {
+            "attemptid": attempt,
+            "finishattempt": 1,
+            "data": [{"name": f"q{attempt}:1_answer", "value": "1"}],
+        },
+    )
+    assert finished["state"] == "finished"
+    _as(
+        lms,
+        "nhung.nth",
+        "mod_assign_save_submission",
+        {
+            "assignmentid": 3,
+            "plugindata": {"onlinetext_editor": {"text": "<p>done</p>", "format": 1, "itemid": 0}},
+        },
+    )
+    _grade(lms, 5, 85)
+    feedback = lms.site.activity_of("feedback", 3)
+    assert feedback is not None
+    feedback.settings["timeopen"] = TEMPLATE_D0
+    _as(lms, "nhung.nth", "mod_feedback_process_page", {"feedbackid": 3, "page": 0})
+    assert _states(lms, 5) == {15: 1, 16: 1, 17: 2, 18: 2, 19: 1}
+    status = lms.call("core_completion_get_course_completion_status", {"courseid": 3, "userid": 5})
+    assert status["completionstatus"]["completed"] is True
+    best = lms.call("mod_quiz_get_user_best_grade", {"quizid": 3, "userid": 5})
+    assert (best["hasgrade"], best["grade"], best["gradetopass"]) == (True, 10, 5)
+    report = lms.call("gradereport_user_get_grade_items", {"courseid": 3, "userid": 5})
+    course_total = report["usergrades"][0]["gradeitems"][-1]
+    assert (course_total["graderaw"], course_total["grademax"]) == (95, 110)
+
+
+def test_a_fail_grade_does_not_complete_the_assignment(lms: SandboxLms) -> None:
+    _as(
+        lms,
+        "nhung.nth",
+        "mod_assign_save_submission",
+        {
+            "assignmentid": 3,
+            "plugindata": {"onlinetext_editor": {"text": "x", "format": 1, "itemid": 0}},
+        },
+    )
+    _grade(lms, 5, 40)
+    assert _states(lms, 5)[18] == 3
+
+
+def test_overrides_win_and_record_who_overrode(lms: SandboxLms) -> None:
+    result = lms.call(
+        "core_completion_override_activity_completion_status",
+        {"userid": 6, "cmid": 18, "newstate": 1},
+    )
+    assert (result["state"], result["overrideby"], result["tracking"]) == (1, 3, 2)
+    assert _states(lms, 6)[18] == 1
+    with pytest.raises(MoodleError) as caught:
+        _as(
+            lms,
+            "nhung.nth",
+            "core_completion_override_activity_completion_status",
+            {"userid": 6, "cmid": 18, "newstate": 0},
+        )
+    assert caught.value.errorcode == "nopermission"
+
+
+def test_manual_completion_only_on_manual_activities(lms: SandboxLms) -> None:
+    with pytest.raises(MoodleError) as caught:
+        _as(
+            lms,
+            "nhung.nth",
+            "core_completion_update_activity_completion_status_manually",
+            {"cmid": 15, "completed": 1},
+        )
+    assert caught.value.errorcode == "cannotmanualctrack"
+
+
+def test_extensions_must_be_after_the_due_date(lms: SandboxLms) -> None:
+    due = TEMPLATE_D0 + 16 * DAY
+    warnings = lms.call(
+        "mod_assign_save_user_extensions",
+        {"assignmentid": 3, "userids": [7, 8], "dates": [due - DAY, due + DAY]},
+    )
+    assert [w["warningcode"] for w in warnings] == ["couldnotgrantextensions"]
+    assert lms.site.extensions == {(3, 8): due + DAY}
+
+
+def test_quiz_closed_before_it_opens() -> None:
+    early = SandboxLms(clock=lambda: TEMPLATE_D0 + DAY)
+    seed_recording_site(early)
+    with pytest.raises(MoodleError) as caught:
+        early.call("mod_quiz_start_attempt", {"quizid": 3}, token=early.token_for("nhung.nth"))
+    assert caught.value.errorcode == "attempterror"
+
+
+def test_group_events_need_user_events(lms: SandboxLms) -> None:
+    lms.call(
+        "core_calendar_create_calendar_events",
+        {
+            "events": [
+                {
+                    "name": "G1",
+                    "courseid": 3,
+                    "groupid": 1,
+                    "eventtype": "group",
+                    "timestart": TEMPLATE_D0 + 50 * DAY,
+                },
+                {
+                    "name": "C",
+                    "courseid": 3,
+                    "eventtype": "course",
+                    "timestart": TEMPLATE_D0 + 50 * DAY,
+                },
+            ]
+        },
+    )
+    query = {"courseids": [3], "groupids": [1]}
+    without = lms.call(
+        "core_calendar_get_calendar_events",
+        {"events": query, "options": {"userevents": 0, "timestart": TEMPLATE_D0 + 40 * DAY}},
+    )
+    with_user = lms.call(
+        "core_calendar_get_calendar_events",
+        {"events": query, "options": {"timestart": TEMPLATE_D0 + 40 * DAY}},
+    )
+    assert [e["name"] for e in without["events"]] == ["C"]
+    assert sorted(e["name"] for e in with_user["events"]) == ["C", "G1"]
+
+
+def test_messages_to_unknown_users_fail_per_message(lms: SandboxLms) -> None:
+    sent = lms.call(
+        "core_message_send_instant_messages",
+        {
+            "messages": [
+                {"touserid": 5, "text": "hi", "clientmsgid": "a1"},
+                {"touserid": 999, "text": "x"},
+            ]
+        },
+    )
+    assert [m["msgid"] > 0 for m in sent] == [True, False]
+    assert sent[0]["text"] == "<p>hi</p>"
