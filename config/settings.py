@@ -101,6 +101,19 @@ class RunSettings(BaseModel):
     concurrent_subjects: list[str] = Field(default_factory=list)
 
 
+class RosterSettings(BaseModel):
+    """Where the school lists are, and how to read them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # The files ``bdtx run`` imports (schools, learners, core staff; any order).
+    files: list[Path] = Field(default_factory=list)
+    # Header text -> field, for lists whose headers the reader does not know.
+    header_overrides: dict[str, str] = Field(default_factory=dict)
+    # Learners without modules 1-3: "route" to a modules 1-3 track, or "exclude".
+    without_modules_123: str = Field(default="route", pattern="^(route|exclude)$")
+
+
 class ProvisioningSettings(BaseModel):
     """How the roster becomes LMS accounts, courses and groups."""
 
@@ -144,6 +157,7 @@ class Settings(BaseSettings):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     runs: list[RunSettings] = Field(default_factory=list)
     provisioning: ProvisioningSettings = Field(default_factory=ProvisioningSettings)
+    roster: RosterSettings = Field(default_factory=RosterSettings)
     max_class_size: int = Field(default=50, ge=5, le=500)
     timezone: str = "Asia/Ho_Chi_Minh"
 

@@ -47,12 +47,19 @@ def _clusters(session: Session) -> dict[str, str]:
     return {s.code: s.cluster for s in session.exec(select(School))}
 
 
-def run_people(session: Session, run: RunSettings) -> list[Person]:
-    """Active learners of the run's levels and audiences on the main track, not exempt."""
+MAIN_TRACK = "main"
+# Core staff of a subject take only the reference (concurrent) subjects.
+REFERENCE_ONLY_TRACK = "reference_only"
+
+
+def run_people(
+    session: Session, run: RunSettings, tracks: tuple[str, ...] = (MAIN_TRACK,)
+) -> list[Person]:
+    """Active learners of the run's levels and audiences on ``tracks``, not exempt."""
     statement = select(Person).where(
         col(Person.status) == "active",
         col(Person.is_learner).is_(True),
-        col(Person.track) == "main",
+        col(Person.track).in_(tracks),
         col(Person.exemption) != "exempt",
         col(Person.level).in_(run.levels),
         col(Person.audience).in_(run.audiences),
@@ -121,9 +128,9 @@ def staff_pool(session: Session, clusters: dict[str, str]) -> list[AllocStaff]:
 def allocate_run(session: Session, run: RunSettings, *, max_class_size: int) -> RunAllocation:
     """Allocate ``run`` from the stored roster, stably, and save the result."""
     clusters = _clusters(session)
-    people = run_people(session, run)
-    main_seats = main_learners(people, clusters)
-    reference_seats = reference_learners(people, run, clusters)
+    main_seats = main_learners(run_people(session, run), clusters)
+    concurrent = run_people(session, run, (MAIN_TRACK, REFERENCE_ONLY_TRACK))
+    reference_seats = reference_learners(concurrent, run, clusters)
     seats = list(session.exec(select(ClassMember).where(col(ClassMember.run_id) == run.id)))
     previous = {
         kind: {m.identity_code: m.class_id for m in seats if m.kind == kind}

@@ -9,7 +9,9 @@ every enrolled user's account fields, roles and groups. So:
    then one look-up per desired course still not found (only on a first provisioning);
 3. the participants of every managed course: 1 call per course;
 4. the groups of a course only when a desired class was not seen among its members'
-   groups (by name, which Moodle keeps unique per course);
+   groups (by name, which Moodle keeps unique per course). Moodle reports participants'
+   groups only to a service user with ``moodle/site:accessallgroups``; without it, each
+   course's groups and their members are read instead (two more calls per course);
 5. accounts by identity code only for people not seen enrolled anywhere (new people,
    leavers), and by e-mail and username only for accounts about to be created.
 
@@ -92,22 +94,27 @@ def read_actual(
     groups: dict[tuple[str, str], ActualGroup] = {}
     for idnumber, course in sorted(courses.items()):
         participants = lms.enrol.get_enrolled_users(course.id, userfields=PARTICIPANT_FIELDS)
-        enrolled: dict[int, ActualEnrolment] = {}
-        seen_groups: dict[str, int] = {}
         for person in participants:
             code = person.idnumber or ""
             if code:
                 users.setdefault(code, _user_from(person, code in suspended_by_us))
-            enrolled[person.id] = ActualEnrolment(
+        # Moodle lists a participant's groups only to a service user holding
+        # moodle/site:accessallgroups in the course; without it, ask the groups.
+        if participants and not any("groups" in p.model_fields_set for p in participants):
+            course_groups, members_of = _groups_and_members(lms, idnumber, course)
+        else:
+            course_groups = _groups_seen(lms, desired, idnumber, course, participants)
+            members_of = {p.id: p.group_ids for p in participants}
+        groups.update(course_groups)
+        enrolments[idnumber] = {
+            person.id: ActualEnrolment(
                 userid=person.id,
-                idnumber=code,
+                idnumber=person.idnumber or "",
                 roles=frozenset(r.shortname for r in person.roles if r.shortname),
-                groupids=person.group_ids,
+                groupids=members_of.get(person.id, frozenset()),
             )
-            for group in person.groups:
-                seen_groups[group.name] = group.id
-        enrolments[idnumber] = enrolled
-        groups.update(_course_groups(lms, desired, idnumber, course, seen_groups))
+            for person in participants
+        }
 
     missing = sorted((set(desired.users) | desired.managed) - set(users))
     for code, found in lms.users.get_users_by_field("idnumber", missing).items():
@@ -172,28 +179,48 @@ def _course(course: CourseInfo) -> ActualCourse:
     )
 
 
-def _course_groups(
+def _groups_seen(
     lms: MoodleLms,
     desired: DesiredState,
     idnumber: str,
     course: ActualCourse,
-    seen: Mapping[str, int],
+    participants: list[EnrolledUser],
 ) -> dict[tuple[str, str], ActualGroup]:
+    """The course's groups from its participants' groups, matched to classes by name.
+
+    Moodle keeps group names unique in a course. A class nobody is in yet is not visible
+    this way: only then are the course's groups read.
+    """
+    seen = {g.name: g.id for p in participants for g in p.groups}
     wanted = {key: g for key, g in desired.groups.items() if key[0] == idnumber}
     if all(g.name in seen for g in wanted.values()):
-        by_name = {g.name: key for key, g in wanted.items()}
         return {
-            by_name[name]: ActualGroup(gid, course.id, by_name[name][1], name)
-            for name, gid in seen.items()
-            if name in by_name
+            key: ActualGroup(seen[g.name], course.id, key[1], g.name) for key, g in wanted.items()
         }
-    result: dict[tuple[str, str], ActualGroup] = {}
-    for group in lms.groups.get_course_groups(course.id):
-        if group.idnumber:
-            result[(idnumber, group.idnumber)] = ActualGroup(
-                group.id, course.id, group.idnumber, group.name
-            )
-    return result
+    return _course_groups(lms, idnumber, course)
+
+
+def _course_groups(
+    lms: MoodleLms, idnumber: str, course: ActualCourse
+) -> dict[tuple[str, str], ActualGroup]:
+    return {
+        (idnumber, group.idnumber): ActualGroup(group.id, course.id, group.idnumber, group.name)
+        for group in lms.groups.get_course_groups(course.id)
+        if group.idnumber
+    }
+
+
+def _groups_and_members(
+    lms: MoodleLms, idnumber: str, course: ActualCourse
+) -> tuple[dict[tuple[str, str], ActualGroup], dict[int, frozenset[int]]]:
+    """The course's groups and who is in them: two calls."""
+    groups = _course_groups(lms, idnumber, course)
+    members: dict[int, set[int]] = {}
+    ids = [g.id for g in groups.values()]
+    for group_id, user_ids in lms.groups.get_group_members(ids).items() if ids else ():
+        for user_id in user_ids:
+            members.setdefault(user_id, set()).add(group_id)
+    return groups, {user: frozenset(gids) for user, gids in members.items()}
 
 
 def _username_candidates(

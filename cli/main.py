@@ -1,0 +1,305 @@
+"""The ``bdtx`` command.
+
+Exit codes scripts can rely on: 0 success; 1 the work found problems (rows rejected,
+functions missing, actions failed); 2 a setting is wrong; 3 the LMS could not be reached
+or refused the service; 4 a plan needs ``--accept``; 5 an input file is not a roster.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from cli.context import (
+    EXIT_LMS,
+    EXIT_NEEDS_ACCEPT,
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    EXIT_SETTINGS,
+    AppContext,
+)
+from config.settings import SettingsError
+from connector.errors import LmsConfigError, LmsError
+
+EXIT_NOT_A_ROSTER = 5
+
+app = typer.Typer(
+    help="bdtx-sync: continuous professional development of teachers on Moodle.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+lms_app = typer.Typer(help="The LMS connection.", no_args_is_help=True)
+sandbox_app = typer.Typer(
+    help="The built-in sandbox LMS (for trying things out).", no_args_is_help=True
+)
+roster_app = typer.Typer(help="School lists: import, validate, report.", no_args_is_help=True)
+classes_app = typer.Typer(help="Classes of each module run.", no_args_is_help=True)
+sync_app = typer.Typer(
+    help="Provisioning: accounts, courses, classes, enrolments.", no_args_is_help=True
+)
+app.add_typer(lms_app, name="lms")
+app.add_typer(sandbox_app, name="sandbox")
+app.add_typer(roster_app, name="roster")
+app.add_typer(classes_app, name="classes")
+app.add_typer(sync_app, name="sync")
+
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", "-c", help="Config file (default: config/bdtx.toml).")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the final summary as JSON.")]
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@contextmanager
+def _context(config: Path | None, *, quiet: bool = False) -> Iterator[AppContext]:
+    """Build the app once; turn expected failures into one message and an exit code."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        ctx = AppContext.from_config(config, console=Console(quiet=quiet))
+    except SettingsError as error:
+        err_console.print(f"[red]{error}[/red]")
+        raise typer.Exit(EXIT_SETTINGS) from None
+    try:
+        yield ctx
+    except SettingsError as error:
+        err_console.print(f"[red]{error}[/red]")
+        raise typer.Exit(EXIT_SETTINGS) from None
+    except LmsConfigError as error:
+        err_console.print(
+            f"[red]LMS từ chối: {error}[/red]\nChạy 'bdtx lms check' để biết cần sửa gì."
+        )
+        raise typer.Exit(EXIT_LMS) from None
+    except LmsError as error:
+        err_console.print(f"[red]Không làm việc được với LMS: {error}[/red]")
+        raise typer.Exit(EXIT_LMS) from None
+    finally:
+        ctx.close()
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+# -- lms ---------------------------------------------------------------------------------
+
+
+@lms_app.command("check")
+def lms_check(
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+    show_all: Annotated[
+        bool, typer.Option("--all", help="Also list what cannot be probed.")
+    ] = False,
+) -> None:
+    """Connect; show site, release and user; list every missing function and capability."""
+    from connector.check import MISSING, NOT_CHECKED, check_lms
+
+    with _context(config, quiet=as_json) as ctx:
+        template = ctx.settings.runs[0].template_course if ctx.settings.runs else "TPL-MODULE"
+        report = check_lms(ctx.lms(), template)
+        if as_json:
+            _print_json(
+                {
+                    "site": report.site_name,
+                    "release": report.release,
+                    "user": report.username,
+                    "ok": report.ok,
+                    "problems": [vars(line) for line in report.problems],
+                }
+            )
+        else:
+            ctx.console.print(
+                f"Site: [bold]{report.site_name}[/bold]  release {report.release}  "
+                f"user {report.username} (id {report.userid})"
+            )
+            wanted = (MISSING, NOT_CHECKED) if show_all else (MISSING,)
+            shown = [line for line in report.lines if line.status in wanted]
+            if shown:
+                table = Table(title="What the Moodle side still needs")
+                for column in ("kind", "name", "status", "detail"):
+                    table.add_column(column)
+                for line in shown:
+                    style = "red" if line.status == MISSING else "yellow"
+                    table.add_row(line.kind, line.name, line.status, line.detail, style=style)
+                ctx.console.print(table)
+            unchecked = sum(1 for line in report.lines if line.status == NOT_CHECKED)
+            checked = len(report.lines) - unchecked
+            missing = len(report.problems)
+            verdict = "[green]ready[/green]" if report.ok else f"[red]{missing} missing[/red]"
+            ctx.console.print(f"{checked} checks: {verdict}")
+            if unchecked and not show_all:
+                ctx.console.print(
+                    f"{unchecked} capabilities cannot be probed without writing: the README "
+                    "lists them; --all shows them here."
+                )
+        if not report.ok:
+            raise typer.Exit(EXIT_PROBLEMS)
+
+
+# -- sandbox -----------------------------------------------------------------------------
+
+
+@sandbox_app.command("serve")
+def sandbox_serve(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: any free port).")] = 8765,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+) -> None:
+    """Run the sandbox LMS as a local HTTP server; prints its URL and tokens."""
+    from sandbox.lms import SandboxLms
+    from sandbox.server import serve_forever, start_server
+
+    sandbox = SandboxLms()
+    server, url = start_server(sandbox, host, port)
+    console.print(f"Sandbox LMS (not a real Moodle) at [bold]{url}[/bold]")
+    for user, token in sorted(sandbox.tokens.items()):
+        console.print(f"  token for {user}: {token}")
+    console.print(f"Use it: BDTX_LMS_URL={url} BDTX_LMS_TOKEN=<syncbot token> bdtx lms check")
+    serve_forever(server)
+
+
+# -- roster ------------------------------------------------------------------------------
+
+
+@roster_app.command("import")
+def roster_import(
+    files: Annotated[
+        list[Path],
+        typer.Argument(help="Roster files (.xlsx, .csv): schools, learners, core staff."),
+    ],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only validate and report.")] = False,
+    report: Annotated[Path | None, typer.Option(help="Write the Excel report here too.")] = None,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Validate and store the school lists; every row ends imported, rejected or excluded."""
+    from cli.roster_cmd import run_import
+
+    with _context(config, quiet=as_json) as ctx:
+        code = run_import(ctx, files, dry_run=dry_run, report=report, as_json=as_json, now=_now())
+        raise typer.Exit(code)
+
+
+@roster_app.command("report")
+def roster_report(
+    out: Annotated[Path, typer.Option(help="Where to write the report.")] = Path(
+        "bao-cao-nhap-danh-sach.xlsx"
+    ),
+    config: ConfigOption = None,
+) -> None:
+    """The Excel report of the latest import (one sheet per status, a summary sheet)."""
+    from cli.roster_cmd import copy_latest_report
+
+    with _context(config) as ctx:
+        raise typer.Exit(copy_latest_report(ctx, out))
+
+
+# -- classes -----------------------------------------------------------------------------
+
+
+@classes_app.command("allocate")
+def classes_allocate(
+    run: Annotated[
+        list[str] | None, typer.Option("--run", help="Run id (repeatable; default: all runs).")
+    ] = None,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Sort the run's learners into classes, stably, and assign reporters."""
+    from cli.classes_cmd import run_allocate
+
+    with _context(config, quiet=as_json) as ctx:
+        raise typer.Exit(run_allocate(ctx, run or [], as_json=as_json))
+
+
+@classes_app.command("show")
+def classes_show(
+    run: Annotated[str | None, typer.Option("--run", help="Only this run.")] = None,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Per class: size, schools, reporters; and the problems (classes without reporter)."""
+    from cli.classes_cmd import show_classes
+
+    with _context(config, quiet=as_json) as ctx:
+        raise typer.Exit(show_classes(ctx, run, as_json=as_json))
+
+
+# -- sync --------------------------------------------------------------------------------
+
+
+@sync_app.command("plan")
+def sync_plan(
+    out: Annotated[Path, typer.Option(help="Folder for plan.json and plan.xlsx.")] = Path(
+        "var/plan"
+    ),
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Preview: what the LMS needs, per action, with reasons; writes nothing to the LMS."""
+    from cli.sync_cmd import run_plan
+
+    with _context(config, quiet=as_json) as ctx:
+        raise typer.Exit(run_plan(ctx, out, as_json=as_json, now=_now()))
+
+
+@sync_app.command("apply")
+def sync_apply(
+    accept: Annotated[
+        bool, typer.Option("--accept", help="Go on past the safety thresholds.")
+    ] = False,
+    plan: Annotated[
+        Path | None,
+        typer.Option("--plan", help="Apply only if this reviewed plan.json still holds."),
+    ] = None,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Make the LMS match the roster: journaled, resumable, never deletes."""
+    from cli.sync_cmd import run_apply
+
+    with _context(config, quiet=as_json) as ctx:
+        raise typer.Exit(run_apply(ctx, accept=accept, plan_file=plan, as_json=as_json, now=_now))
+
+
+@sync_app.command("history")
+def sync_history(config: ConfigOption = None, as_json: JsonOption = False) -> None:
+    """The latest sync runs: who, when, counts, errors."""
+    from cli.sync_cmd import show_history
+
+    with _context(config, quiet=as_json) as ctx:
+        raise typer.Exit(show_history(ctx, as_json=as_json))
+
+
+# -- the main job ------------------------------------------------------------------------
+
+
+@app.command("run")
+def run_main(
+    config: ConfigOption = None,
+    accept: Annotated[
+        bool, typer.Option("--accept", help="Go on past the safety thresholds.")
+    ] = False,
+) -> None:
+    """The main job, once: check the LMS, import the roster, allocate classes, provision."""
+    from cli.main_job import main_job
+
+    with _context(config) as ctx:
+        raise typer.Exit(main_job(ctx, accept=accept, now=_now))
+
+
+__all__ = ["EXIT_LMS", "EXIT_NEEDS_ACCEPT", "EXIT_OK", "EXIT_PROBLEMS", "EXIT_SETTINGS", "app"]

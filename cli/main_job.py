@@ -1,0 +1,107 @@
+"""``bdtx run``: the main job, once — what the daemon does on each scheduled pass.
+
+1. check the LMS (site, release, required functions);
+2. import the configured roster files (validate, store, report);
+3. allocate the classes of every configured run and assign reporters;
+4. provision: plan against the LMS and apply (safety thresholds hold unless --accept).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from rich.table import Table
+
+from cli.context import EXIT_LMS, EXIT_NEEDS_ACCEPT, EXIT_OK, EXIT_PROBLEMS, AppContext
+from cli.roster_cmd import EXIT_NOT_A_ROSTER, changes_table, import_files
+from cli.sync_cmd import plan_table
+from roster.errors import RosterFormatError
+from roster.reasons import Status
+from roster.report import summary_table
+from store.classes_repo import allocate_run
+from store.db import session_scope
+from sync import service
+
+
+def main_job(ctx: AppContext, *, accept: bool, now: Callable[[], dt.datetime]) -> int:
+    console = ctx.console
+    lms = ctx.lms()
+    where = (
+        "sandbox LMS (built in, not a real Moodle)"
+        if ctx.settings.lms.is_sandbox
+        else ctx.settings.lms.url
+    )
+    console.rule(f"1. LMS: {where}")
+    info = lms.site.get_site_info()
+    missing = lms.missing_functions()
+    console.print(f"{info.sitename} — release {info.release}, user {info.username}")
+    if missing:
+        console.print(
+            f"[red]{len(missing)} functions missing from the service: run 'bdtx lms check'.[/red]"
+        )
+        return EXIT_LMS
+
+    console.rule("2. Danh sách (roster)")
+    files = ctx.settings.roster.files
+    if not files:
+        console.print(
+            "[yellow]No roster files configured ([roster] files): nothing to import.[/yellow]"
+        )
+        return EXIT_PROBLEMS
+    try:
+        result, changes, report_path = import_files(ctx, files, now=now())
+    except RosterFormatError as error:
+        console.print(f"[red]{error}[/red]")
+        return EXIT_NOT_A_ROSTER
+    console.print(summary_table(result))
+    if changes is not None and changes.any:
+        console.print(changes_table(changes))
+    console.print(f"Báo cáo cho các trường: {report_path}")
+
+    console.rule("3. Phân lớp (classes)")
+    table = Table()
+    for column in ("Đợt", "Lớp", "Học viên", "Chỗ tham khảo", "Mới xếp", "Chuyển lớp", "Vấn đề"):
+        table.add_column(column, justify="right")
+    with session_scope(ctx.engine()) as session:
+        for run in ctx.settings.runs:
+            allocation = allocate_run(session, run, max_class_size=ctx.settings.max_class_size)
+            table.add_row(
+                run.id,
+                str(len(allocation.classes)),
+                str(len(allocation.main.class_of)),
+                str(len(allocation.reference.class_of)),
+                str(len(allocation.moves)),
+                str(len(allocation.staff.problems)),
+            )
+    console.print(table)
+
+    console.rule("4. Đồng bộ LMS (provisioning)")
+    calls_before = lms.client.stats.calls
+    try:
+        report = service.apply(
+            ctx.engine(),
+            lms,
+            ctx.settings,
+            now=now(),
+            clock=now,
+            user=ctx.user,
+            site_customfields=ctx.site_profile_fields,
+            accept=accept,
+        )
+    except service.NeedsAccept as stop:
+        for violation in stop.violations:
+            console.print(f"[red]{violation.message()}[/red]")
+        return EXIT_NEEDS_ACCEPT
+    console.print(plan_table(report.preview.plan, f"Đồng bộ #{report.run_id}: {report.status}"))
+    outcome = report.result
+    calls = lms.client.stats.calls - calls_before
+    console.print(
+        f"done {outcome.count('done')}, failed {outcome.count('failed')}, "
+        f"conflicts {len(report.preview.plan.conflicts)}, LMS calls {calls}"
+    )
+    if outcome.stopped:
+        console.print(f"[red]{outcome.stopped}[/red]")
+        return EXIT_LMS
+    rejected = result.status_counts()[Status.REJECTED]
+    return EXIT_PROBLEMS if outcome.failures() or rejected else EXIT_OK

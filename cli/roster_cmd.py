@@ -1,0 +1,211 @@
+"""``bdtx roster import`` and ``bdtx roster report``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+import shutil
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.table import Table
+from sqlmodel import select
+
+from cli.context import EXIT_OK, EXIT_PROBLEMS, AppContext
+from config.settings import RosterSettings
+from roster.eligibility import EligibilityPolicy, PrerequisitePolicy
+from roster.errors import RosterFormatError
+from roster.headers import RosterKind
+from roster.importer import ImportOptions, build_result, read_schools
+from roster.model import ImportResult, School
+from roster.readers import RawRow, read_rows
+from roster.reasons import Status
+from roster.report import summary_table, write_report
+from store.db import session_scope
+from store.models import School as StoredSchool
+from store.roster_repo import ImportChanges, latest_import, save_import
+
+EXIT_NOT_A_ROSTER = 5
+REPORTS_DIR = Path("var/reports")
+
+
+@dataclass
+class RosterFiles:
+    """The files of one import, sorted by what they hold."""
+
+    schools: Path | None = None
+    learners: list[Path] = field(default_factory=list)
+    core_staff: list[Path] = field(default_factory=list)
+
+
+def detect_kind(path: Path, options: ImportOptions) -> RosterKind:
+    """Which list ``path`` holds, from its header row; RosterFormatError if none."""
+    last_error: RosterFormatError | None = None
+    for kind in (RosterKind.SCHOOLS, RosterKind.CORE_STAFF, RosterKind.LEARNERS):
+        try:
+            next(iter(read_rows(path, kind, header_overrides=options.header_overrides)), None)
+        except RosterFormatError as error:
+            last_error = error
+            continue
+        return kind
+    assert last_error is not None
+    raise last_error
+
+
+def sort_files(paths: Iterable[Path], options: ImportOptions) -> RosterFiles:
+    files = RosterFiles()
+    for path in paths:
+        kind = detect_kind(path, options)
+        if kind is RosterKind.SCHOOLS:
+            if files.schools is not None:
+                raise RosterFormatError(
+                    "chỉ được có một danh sách trường trong một lần nhập.", file=path.name
+                )
+            files.schools = path
+        elif kind is RosterKind.CORE_STAFF:
+            files.core_staff.append(path)
+        else:
+            files.learners.append(path)
+    if not files.learners:
+        raise RosterFormatError(
+            "không có danh sách học viên "
+            "(cần cột Mã định danh, Họ và tên, Email, Đơn vị công tác...).",
+            file=", ".join(p.name for p in paths) or "(không có tệp)",
+        )
+    return files
+
+
+def import_options(settings: RosterSettings) -> ImportOptions:
+    prerequisite = (
+        PrerequisitePolicy.ROUTE
+        if settings.without_modules_123 == "route"
+        else PrerequisitePolicy.EXCLUDE
+    )
+    return ImportOptions(
+        header_overrides=settings.header_overrides,
+        policy=EligibilityPolicy(prerequisite=prerequisite),
+    )
+
+
+def _rows(paths: Sequence[Path], kind: RosterKind, options: ImportOptions) -> Iterable[RawRow]:
+    return itertools.chain.from_iterable(
+        read_rows(p, kind, header_overrides=options.header_overrides) for p in paths
+    )
+
+
+def read_roster(ctx: AppContext, paths: Sequence[Path], *, today: dt.date) -> ImportResult:
+    """Validate the files (schools from the file, else from the last import)."""
+    options = import_options(ctx.settings.roster)
+    files = sort_files(paths, options)
+    if files.schools is not None:
+        schools: Sequence[School] = read_schools(
+            files.schools, header_overrides=options.header_overrides
+        )
+    else:
+        with session_scope(ctx.engine()) as session:
+            stored = list(session.exec(select(StoredSchool)))
+        if not stored:
+            raise RosterFormatError(
+                "chưa có danh sách trường: "
+                "nhập kèm tệp danh sách trường (Mã trường, Tên trường...).",
+                file=", ".join(p.name for p in paths),
+            )
+        schools = [School(s.code, s.name, s.kind, s.district, s.cluster) for s in stored]
+    return build_result(
+        _rows(files.learners, RosterKind.LEARNERS, options),
+        _rows(files.core_staff, RosterKind.CORE_STAFF, options),
+        schools,
+        today=today,
+        rules=options.rules,
+        policy=options.policy,
+    )
+
+
+def summary_json(result: ImportResult, changes: ImportChanges | None) -> dict[str, object]:
+    counts = result.status_counts()
+    return {
+        "rows_read": result.rows_read,
+        "imported": counts[Status.IMPORTED],
+        "rejected": counts[Status.REJECTED],
+        "excluded": counts[Status.EXCLUDED],
+        "reasons": {code.value: n for code, n in sorted(result.reason_counts().items())},
+        "learners": len(result.learners),
+        "core_staff": len(result.core_staff),
+        "exemptions": len(result.exemptions),
+        "changes": changes.as_dict() if changes else None,
+    }
+
+
+def changes_table(changes: ImportChanges) -> Table:
+    table = Table(title="Thay đổi so với lần nhập trước")
+    table.add_column("Loại")
+    table.add_column("Số người", justify="right")
+    table.add_row("Người mới", str(len(changes.new)))
+    table.add_row("Thay đổi thông tin", str(len(changes.changed)))
+    table.add_row("Rời danh sách", str(len(changes.left)))
+    table.add_row("Trở lại danh sách", str(len(changes.returned)))
+    table.add_row("Không đổi", str(changes.unchanged))
+    return table
+
+
+def import_files(
+    ctx: AppContext, paths: Sequence[Path], *, now: dt.datetime, dry_run: bool = False
+) -> tuple[ImportResult, ImportChanges | None, Path]:
+    """Validate, store (unless dry run) and write the report; the use case behind the CLI."""
+    result = read_roster(ctx, paths, today=now.date())
+    changes = None
+    REPORTS_DIR.mkdir(parents=True, exist_ok=True)
+    report_path = REPORTS_DIR / "roster-dry-run.xlsx"
+    if not dry_run:
+        with session_scope(ctx.engine()) as session:
+            record, changes = save_import(session, result, files=[str(p) for p in paths], now=now)
+        report_path = REPORTS_DIR / f"roster-import-{record.id}.xlsx"
+    write_report(result, report_path)
+    return result, changes, report_path
+
+
+def run_import(
+    ctx: AppContext,
+    paths: Sequence[Path],
+    *,
+    dry_run: bool,
+    report: Path | None,
+    as_json: bool,
+    now: dt.datetime,
+) -> int:
+    try:
+        with ctx.console.status("Đang đọc và kiểm tra danh sách..."):
+            result, changes, report_path = import_files(ctx, paths, now=now, dry_run=dry_run)
+    except RosterFormatError as error:
+        ctx.console.print(f"[red]{error}[/red]")
+        if as_json:
+            print(json.dumps({"error": str(error)}, ensure_ascii=False))
+        return EXIT_NOT_A_ROSTER
+    if report is not None:
+        shutil.copyfile(report_path, report)
+    if as_json:
+        print(json.dumps(summary_json(result, changes), ensure_ascii=False, indent=2))
+    else:
+        ctx.console.print(summary_table(result))
+        if changes is not None:
+            ctx.console.print(changes_table(changes))
+        ctx.console.print(
+            f"Báo cáo: {report or report_path}" + (" (chạy thử, chưa lưu)" if dry_run else "")
+        )
+    return EXIT_PROBLEMS if result.status_counts()[Status.REJECTED] else EXIT_OK
+
+
+def copy_latest_report(ctx: AppContext, out: Path) -> int:
+    with session_scope(ctx.engine()) as session:
+        record = latest_import(session)
+    source = REPORTS_DIR / f"roster-import-{record.id}.xlsx" if record else None
+    if source is None or not source.exists():
+        ctx.console.print(
+            "[red]Chưa có lần nhập danh sách nào: chạy 'bdtx roster import' trước.[/red]"
+        )
+        return EXIT_PROBLEMS
+    shutil.copyfile(source, out)
+    ctx.console.print(f"Báo cáo lần nhập #{record.id if record else ''}: {out}")
+    return EXIT_OK
