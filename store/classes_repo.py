@@ -209,10 +209,13 @@ def _save(
         if seat_key not in wanted_seats:
             session.delete(seat)
             written["seats_removed"] += 1
-    written.update(_save_staff(session, result.staff, list(wanted_classes)))
+    written.update(_save_staff(session, result.staff, [*wanted_classes, *stored]))
+    # Seats and staff of closed classes go first: they refer to the class.
+    session.flush()
     for class_id, row in stored.items():
         if class_id not in wanted_classes:
             session.delete(row)
+            written["classes_closed"] = written.get("classes_closed", 0) + 1
     return written
 
 
