@@ -126,6 +126,8 @@ class ProvisioningSettings(BaseModel):
     # person, write per-school account sheets, and force a change at first login.
     credentials: str = Field(default="createpassword", pattern="^(createpassword|generate)$")
     auth: str = "manual"
+    # Where per-school account sheets with first passwords go ("generate" only).
+    accounts_dir: Path = Path("var/accounts")
     # Moodle custom profile fields to fill: shortname -> what goes in (school_name,
     # school_code, district, level, subject, identity). List only fields the site has:
     # Moodle silently drops unknown ones, and the sync would then see a change every run.

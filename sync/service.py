@@ -11,6 +11,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 from sqlalchemy import Engine
 from sqlmodel import select
@@ -18,7 +19,7 @@ from sqlmodel import select
 from config.settings import Settings
 from connector.lms import MoodleLms
 from store.db import session_scope
-from store.models import Person
+from store.models import Person, School
 from store.sync_repo import (
     DbJournal,
     finish_run,
@@ -28,6 +29,7 @@ from store.sync_repo import (
     suspended_by_us,
     unsettled_creates,
 )
+from sync.accounts_sheet import write_account_sheets
 from sync.apply import Applier, ApplyOptions, ApplyResult, ApplyStopped, Progress, adoptable
 from sync.desired import load_desired
 from sync.model import ActualState, DesiredState, Plan
@@ -67,6 +69,7 @@ class SyncReport:
     preview: SyncPreview
     result: ApplyResult
     status: str
+    account_sheets: list[Path] = field(default_factory=list)
 
 
 def plan_digest(plan: Plan) -> str:
@@ -173,6 +176,7 @@ def apply(
         status = "interrupted"
     if status == "done" and result.failures():
         status = "done_with_errors"
+    sheets = _account_sheets(engine, result, settings.provisioning.accounts_dir / f"sync-{run_id}")
     finish_run(
         engine,
         run_id,
@@ -185,7 +189,17 @@ def apply(
         message=result.stopped,
         now=clock(),
     )
-    return SyncReport(run_id, seen, result, status)
+    return SyncReport(run_id, seen, result, status, sheets)
+
+
+def _account_sheets(engine: Engine, result: ApplyResult, folder: Path) -> list[Path]:
+    """Write the first passwords of the accounts this apply created, per school."""
+    if not result.credentials:
+        return []
+    with session_scope(engine) as session:
+        people = {p.identity_code: (p.full_name, p.email) for p in session.exec(select(Person))}
+        schools = {s.code: s.name for s in session.exec(select(School))}
+    return write_account_sheets(result.credentials, people, schools, folder)
 
 
 def _counts(the_plan: Plan) -> dict[str, int]:

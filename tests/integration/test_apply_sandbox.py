@@ -1,0 +1,118 @@
+"""The applier against the sandbox LMS on a small province: outcomes, journal, sheets."""
+
+from __future__ import annotations
+
+import stat
+from collections.abc import Sequence
+from pathlib import Path
+
+import openpyxl
+
+from connector.client import MoodleClient
+from connector.lms import MoodleLms
+from connector.users import UserRules
+from sandbox.lms import SandboxLms
+from sync.accounts_sheet import write_account_sheets
+from sync.apply import ActionOutcome, Applier, ApplyOptions
+from sync.model import ActionKind, DesiredState
+from sync.plan import PlanOptions, plan
+from sync.read import read_actual
+from tests.unit.sync.states import desired, person
+
+NOW = 1_693_000_000
+
+
+class ListJournal:
+    """A journal that keeps what it is told, for the test to read."""
+
+    def __init__(self) -> None:
+        self.outcomes: list[ActionOutcome] = []
+        self.accounts: dict[str, tuple[int, str]] = {}
+        self.suspended: dict[str, bool] = {}
+
+    def record(self, outcomes: Sequence[ActionOutcome]) -> None:
+        self.outcomes.extend(outcomes)
+
+    def account_created(self, identity_code: str, user_id: int, username: str) -> None:
+        self.accounts[identity_code] = (user_id, username)
+
+    def suspension_set(self, identity_code: str, suspended: bool) -> None:
+        self.suspended[identity_code] = suspended
+
+
+def lms_for(sandbox: SandboxLms) -> MoodleLms:
+    client = MoodleClient(
+        "http://sandbox.invalid", sandbox.token_for("syncbot"), transport=sandbox.transport()
+    )
+    return MoodleLms(client, user_rules=UserRules(profile_fields=frozenset({"school"})))
+
+
+def state() -> DesiredState:
+    people = [person("7000000001"), person("7000000002", email="bad@@x"), person("7000000003")]
+    classes = {"7000000001": "L01", "7000000002": "L01", "7000000003": "L02"}
+    return desired(people, classes)
+
+
+def test_generated_passwords_bad_row_alone_and_journal(tmp_path: Path) -> None:
+    sandbox = SandboxLms()
+    lms = lms_for(sandbox)
+    wanted = state()
+    actual = read_actual(lms, wanted)
+    the_plan = plan(
+        wanted, actual, now=NOW, options=PlanOptions(site_customfields=frozenset({"school"}))
+    )
+    journal = ListJournal()
+    options = ApplyOptions(credentials="generate", schools={c: "BP0001" for c in wanted.users})
+    result = Applier(lms, journal, actual, options).apply(the_plan)
+
+    assert journal.outcomes == result.outcomes
+    failed = {o.action.id: o.error for o in result.failures()}
+    # The bad e-mail fails alone, with its reason; what depends on it is not sent.
+    assert "create_user:7000000002" in failed
+    assert (
+        "e-mail" in failed["create_user:7000000002"].lower()
+        or "email" in failed["create_user:7000000002"].lower()
+    )
+    assert failed[f"enrol:{'M4-2023-THCS-GV-TOAN'}|7000000002"] == "tài khoản chưa tạo được"
+    assert set(journal.accounts) == {"7000000001", "7000000003"}
+    assert {o.action.kind for o in result.outcomes if o.status == "done"} >= {
+        ActionKind.CREATE_COURSE,
+        ActionKind.CREATE_GROUP,
+        ActionKind.CREATE_USER,
+        ActionKind.ENROL,
+        ActionKind.ADD_MEMBER,
+    }
+
+    # Generated first passwords: Moodle's default policy, forced change at first login.
+    assert {c.identity_code for c in result.credentials} == {"7000000001", "7000000003"}
+    for credential in result.credentials:
+        word = credential.password
+        assert len(word) >= 8
+        assert any(c.isupper() for c in word)
+        assert any(c.isdigit() for c in word)
+        user = sandbox.site.users[journal.accounts[credential.identity_code][0]]
+        assert user.preferences.get("auth_forcepasswordchange") == "1"
+        assert user.password_hash
+
+    sheets = write_account_sheets(
+        result.credentials,
+        {c: ("Nguyễn Văn An", u.email) for c, u in wanted.users.items()},
+        {"BP0001": "Trường THCS Tiến Hưng"},
+        tmp_path / "accounts",
+    )
+    assert [p.name for p in sheets] == ["tai-khoan-BP0001.xlsx"]
+    assert stat.S_IMODE(sheets[0].stat().st_mode) == 0o600
+    workbook = openpyxl.load_workbook(sheets[0], read_only=True)
+    rows = [r for r in workbook["Tài khoản"].iter_rows(values_only=True)]
+    workbook.close()
+    assert rows[2][:5] == ("STT", "Mã định danh", "Họ và tên", "Tên đăng nhập", "Mật khẩu lần đầu")
+    assert {r[3] for r in rows[3:]} == {c.username for c in result.credentials}
+
+    # The second pass plans only the account that still cannot be made.
+    again = plan(
+        wanted,
+        read_actual(lms, wanted),
+        now=NOW,
+        options=PlanOptions(site_customfields=frozenset({"school"})),
+    )
+    assert {a.key.split("|")[-1] for a in again.actions} == {"7000000002"}
