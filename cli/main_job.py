@@ -14,7 +14,12 @@ from collections.abc import Callable
 from rich.table import Table
 
 from cli.context import EXIT_LMS, EXIT_NEEDS_ACCEPT, EXIT_OK, EXIT_PROBLEMS, AppContext
-from cli.roster_cmd import EXIT_NOT_A_ROSTER, changes_table, import_files
+from cli.roster_cmd import (
+    EXIT_NOT_A_ROSTER,
+    changes_table,
+    import_files,
+    print_locked_changes,
+)
 from cli.sync_cmd import plan_table
 from roster.errors import RosterFormatError
 from roster.reasons import Status
@@ -57,6 +62,7 @@ def main_job(ctx: AppContext, *, accept: bool, now: Callable[[], dt.datetime]) -
     console.print(summary_table(result))
     if changes is not None and changes.any:
         console.print(changes_table(changes))
+        print_locked_changes(ctx, changes, now().date())
     console.print(f"Báo cáo cho các trường: {report_path}")
 
     console.rule("3. Phân lớp (classes)")

@@ -14,7 +14,7 @@ from rich.table import Table
 from sqlmodel import select
 
 from cli.context import EXIT_OK, EXIT_PROBLEMS, AppContext
-from config.settings import RosterSettings
+from config.settings import RosterSettings, RunSettings
 from roster.eligibility import EligibilityPolicy, PrerequisitePolicy
 from roster.errors import RosterFormatError
 from roster.headers import RosterKind
@@ -138,6 +138,31 @@ def summary_json(result: ImportResult, changes: ImportChanges | None) -> dict[st
     }
 
 
+def locked_school_changes(
+    changes: ImportChanges, runs: Sequence[RunSettings], today: dt.date
+) -> dict[str, list[str]]:
+    """Per run past its unit lock date: who changed school (kept in their class)."""
+    moved = sorted(code for code, fields in changes.changed.items() if "school_code" in fields)
+    return {
+        run.id: moved
+        for run in runs
+        if moved and run.unit_lock_date is not None and today > run.unit_lock_date
+    }
+
+
+def print_locked_changes(ctx: AppContext, changes: ImportChanges | None, today: dt.date) -> None:
+    if changes is None:
+        return
+    for run_id, codes in locked_school_changes(changes, ctx.settings.runs, today).items():
+        lock = ctx.settings.run(run_id).unit_lock_date
+        assert lock is not None
+        ctx.console.print(
+            f"[yellow]Đợt {run_id}: {len(codes)} người đổi đơn vị sau ngày khóa "
+            f"{lock:%d/%m/%Y} — giữ nguyên lớp của đợt: {', '.join(codes[:20])}"
+            f"{' …' if len(codes) > 20 else ''}[/yellow]"
+        )
+
+
 def changes_table(changes: ImportChanges) -> Table:
     table = Table(title="Thay đổi so với lần nhập trước")
     table.add_column("Loại")
@@ -191,6 +216,7 @@ def run_import(
         ctx.console.print(summary_table(result))
         if changes is not None:
             ctx.console.print(changes_table(changes))
+            print_locked_changes(ctx, changes, now.date())
         ctx.console.print(
             f"Báo cáo: {report or report_path}" + (" (chạy thử, chưa lưu)" if dry_run else "")
         )
