@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -39,3 +40,19 @@ def engine(database_url: str) -> Iterator[Engine]:
         yield engine
     finally:
         engine.dispose()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Keep the sandbox's contract gap visible in every run that replayed the recordings."""
+    contract = sys.modules.get("tests.integration.test_sandbox_contract")
+    if contract is None:
+        return
+    from tests.contract import recorded
+
+    terminalreporter.section("sandbox LMS vs. recorded Moodle")
+    for function in contract.NOT_IMPLEMENTED:
+        cases = sum(1 for n in contract.ALL_CASES if recorded(n)["function"] == function)
+        terminalreporter.write_line(f"not implemented: {function} ({cases} recorded cases)")
+    terminalreporter.write_line(
+        f"replayed {len(contract.REPLAYED)} of {len(contract.ALL_CASES)} recorded cases"
+    )
