@@ -206,6 +206,20 @@ class Applier:
     def _unresolved(self, actions: Iterable[tuple[Action, str]]) -> None:
         self._record([ActionOutcome(a, FAILED, why) for a, why in actions])
 
+    def _write_rows(
+        self,
+        actions: Sequence[Action],
+        rows: Mapping[int, T],
+        write: Callable[[list[T]], BatchOutcome[T, R]],
+        on_done: Callable[[Action, object], str | None] | None = None,
+    ) -> None:
+        """Send the connector rows of the ``actions`` that have one, through ``write``."""
+
+        def send(batch: list[Action]) -> BatchOutcome[Action, object]:
+            return _remap(batch, rows, write([rows[id(a)] for a in batch]))
+
+        self._settle([a for a in actions if id(a) in rows], send, on_done)
+
     # -- phases ------------------------------------------------------------------------
 
     def _create_categories(self, actions: list[Action]) -> None:
@@ -230,16 +244,10 @@ class Applier:
                 for a in ready
             }
 
-            def send(
-                batch: list[Action], rows: dict[int, NewCategory] = rows
-            ) -> BatchOutcome[Action, object]:
-                created = self.lms.courses.create_categories([rows[id(a)] for a in batch])
-                return _remap(batch, rows, created)
-
             def done(action: Action, answer: object) -> None:
                 self.ids.categories[action.key] = cast(CreatedCategory, answer).id
 
-            self._settle(ready, send, done)
+            self._write_rows(ready, rows, self.lms.courses.create_categories, done)
 
     def _template_id(self, shortname: str) -> int | None:
         if shortname not in self._templates:
@@ -285,12 +293,9 @@ class Applier:
             for a, course_id in made
         }
 
-        def send(batch: list[Action]) -> BatchOutcome[Action, object]:
-            return _remap(
-                batch, updates, self.lms.courses.update_courses([updates[id(a)] for a in batch])
-            )
-
-        self._settle([a for a, _ in made], send, _warnings_problem)
+        self._write_rows(
+            [a for a, _ in made], updates, self.lms.courses.update_courses, _warnings_problem
+        )
 
     def _update_courses(self, actions: list[Action]) -> None:
         updates = {
@@ -304,12 +309,7 @@ class Applier:
             for a in actions
         }
 
-        def send(batch: list[Action]) -> BatchOutcome[Action, object]:
-            return _remap(
-                batch, updates, self.lms.courses.update_courses([updates[id(a)] for a in batch])
-            )
-
-        self._settle(actions, send, _warnings_problem)
+        self._write_rows(actions, updates, self.lms.courses.update_courses, _warnings_problem)
 
     def _create_groups(self, actions: list[Action]) -> None:
         ready: list[Action] = []
@@ -327,14 +327,11 @@ class Applier:
             for a in ready
         }
 
-        def send(batch: list[Action]) -> BatchOutcome[Action, object]:
-            return _remap(batch, rows, self.lms.groups.create_groups([rows[id(a)] for a in batch]))
-
         def done(action: Action, answer: object) -> None:
             key = (str(action.data["course_idnumber"]), str(action.data["idnumber"]))
             self.ids.groups[key] = cast(Group, answer).id
 
-        self._settle(ready, send, done)
+        self._write_rows(ready, rows, self.lms.groups.create_groups, done)
 
     def _create_users(self, actions: list[Action]) -> None:
         generate = self.options.credentials == "generate"
@@ -355,9 +352,6 @@ class Applier:
             for a in actions
         }
 
-        def send(batch: list[Action]) -> BatchOutcome[Action, object]:
-            return _remap(batch, rows, self.lms.users.create_users([rows[id(a)] for a in batch]))
-
         def done(action: Action, answer: object) -> None:
             created = cast(CreatedUser, answer)
             user_id, username = created.id, created.username
@@ -373,7 +367,7 @@ class Applier:
                     )
                 )
 
-        self._settle(actions, send, done)
+        self._write_rows(actions, rows, self.lms.users.create_users, done)
 
     def _update_users(self, actions: list[Action]) -> None:
         rows = {
@@ -387,16 +381,10 @@ class Applier:
             for a in actions
         }
 
-        def send(batch: list[Action]) -> BatchOutcome[Action, object]:
-            return _remap(batch, rows, self.lms.users.update_users([rows[id(a)] for a in batch]))
-
-        self._settle(actions, send, _warnings_problem)
+        self._write_rows(actions, rows, self.lms.users.update_users, _warnings_problem)
 
     def _set_suspended(self, actions: list[Action], suspended: bool) -> None:
         rows = {id(a): UserUpdate(id=int(str(a.data["id"])), suspended=suspended) for a in actions}
-
-        def send(batch: list[Action]) -> BatchOutcome[Action, object]:
-            return _remap(batch, rows, self.lms.users.update_users([rows[id(a)] for a in batch]))
 
         def done(action: Action, answer: object) -> str | None:
             problem = _warnings_problem(action, answer)
@@ -404,7 +392,7 @@ class Applier:
                 self.journal.suspension_set(action.key, suspended)
             return problem
 
-        self._settle(actions, send, done)
+        self._write_rows(actions, rows, self.lms.users.update_users, done)
 
     def _user_course(self, action: Action) -> tuple[int, int] | str:
         user = self.ids.users.get(str(action.data["identity_code"]))
@@ -433,10 +421,7 @@ class Applier:
         self._unresolved(unresolved)
         ready = [a for a in actions if id(a) in rows]
 
-        def send(batch: list[Action]) -> BatchOutcome[Action, object]:
-            return _remap(batch, rows, self.lms.enrol.enrol_users([rows[id(a)] for a in batch]))
-
-        self._settle(ready, send)
+        self._write_rows(ready, rows, self.lms.enrol.enrol_users)
 
     def _change_roles(self, actions: list[Action]) -> None:
         for action in actions:
@@ -503,22 +488,12 @@ class Applier:
     def _add_members(self, actions: list[Action]) -> None:
         rows, ready = self._members(actions)
 
-        def send(batch: list[Action]) -> BatchOutcome[Action, object]:
-            return _remap(
-                batch, rows, self.lms.groups.add_group_members([rows[id(a)] for a in batch])
-            )
-
-        self._settle(ready, send)
+        self._write_rows(ready, rows, self.lms.groups.add_group_members)
 
     def _remove_members(self, actions: list[Action]) -> None:
         rows, ready = self._members(actions)
 
-        def send(batch: list[Action]) -> BatchOutcome[Action, object]:
-            return _remap(
-                batch, rows, self.lms.groups.delete_group_members([rows[id(a)] for a in batch])
-            )
-
-        self._settle(ready, send)
+        self._write_rows(ready, rows, self.lms.groups.delete_group_members)
 
     def _unenrol(self, actions: list[Action]) -> None:
         rows: dict[int, Unenrolment] = {}
@@ -532,10 +507,7 @@ class Applier:
         self._unresolved(unresolved)
         ready = [a for a in actions if id(a) in rows]
 
-        def send(batch: list[Action]) -> BatchOutcome[Action, object]:
-            return _remap(batch, rows, self.lms.enrol.unenrol_users([rows[id(a)] for a in batch]))
-
-        self._settle(ready, send)
+        self._write_rows(ready, rows, self.lms.enrol.unenrol_users)
 
 
 def _remap(
