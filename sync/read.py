@@ -13,7 +13,8 @@ every enrolled user's account fields, roles and groups. So:
    groups only to a service user with ``moodle/site:accessallgroups``; without it, each
    course's groups and their members are read instead (two more calls per course);
 5. accounts by identity code only for people not seen enrolled anywhere (new people,
-   leavers), and by e-mail and username only for accounts about to be created.
+   leavers); by e-mail for addresses new to the LMS (new accounts, changed e-mails), and
+   by username for accounts about to be created.
 
 A no-change re-sync of a province therefore reads in about ``2 + runs + courses`` calls.
 """
@@ -121,11 +122,15 @@ def read_actual(
         users[code] = _user_from(found, code in suspended_by_us)
 
     to_create = [u for code, u in sorted(desired.users.items()) if code not in users]
+    # E-mails new to the LMS (new accounts, changed addresses): who holds them already?
+    new_emails = [u.email for u in to_create] + [
+        u.email
+        for code, u in sorted(desired.users.items())
+        if code in users and users[code].email.lower() != u.email.lower()
+    ]
     emails_in_use = {
         email: (found.id, found.idnumber or "")
-        for email, found in lms.users.get_users_by_field(
-            "email", [u.email for u in to_create]
-        ).items()
+        for email, found in lms.users.get_users_by_field("email", new_emails).items()
     }
     for user in users.values():
         emails_in_use.setdefault(user.email.lower(), (user.id, user.idnumber))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import stat
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import openpyxl
@@ -116,3 +117,35 @@ def test_generated_passwords_bad_row_alone_and_journal(tmp_path: Path) -> None:
         options=PlanOptions(site_customfields=frozenset({"school"})),
     )
     assert {a.key.split("|")[-1] for a in again.actions} == {"7000000002"}
+
+
+def test_new_email_already_held_by_an_account_made_by_hand_is_a_conflict() -> None:
+    sandbox = SandboxLms()
+    lms = lms_for(sandbox)
+    wanted = desired(
+        [person("7000000001"), person("7000000003")], {"7000000001": "L01", "7000000003": "L02"}
+    )
+    actual = read_actual(lms, wanted)
+    first = plan(wanted, actual, now=NOW)
+    Applier(lms, ListJournal(), actual, ApplyOptions()).apply(first)
+    sandbox.call(
+        "core_user_create_users",
+        {
+            "users": [
+                {
+                    "username": "by.hand",
+                    "firstname": "Tay",
+                    "lastname": "Lam",
+                    "email": "hand@truong.edu.vn",
+                    "createpassword": 1,
+                }
+            ]
+        },
+        token=sandbox.token_for("syncbot"),
+    )
+    people = dict(wanted.users)
+    people["7000000001"] = replace(people["7000000001"], email="hand@truong.edu.vn")
+    changed = replace(wanted, users=people, managed=frozenset(people))
+    again = plan(changed, read_actual(lms, changed), now=NOW)
+    assert [(c.key, c.code) for c in again.conflicts] == [("7000000001", "email_in_use")]
+    assert not any("email" in a.data for a in again.of_kind(ActionKind.UPDATE_USER))
