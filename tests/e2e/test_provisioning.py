@@ -32,13 +32,30 @@ from tests.e2e.provisioning import (
 BEFORE_RUN = dt.datetime(2023, 8, 20, 8, 0, tzinfo=dt.UTC)
 
 
+def _province(database_url: str, folder: Path) -> Province:
+    ctx = AppContext(settings=province_settings(database_url))
+    ctx.sandbox_state_file = folder / "sandbox.json"
+    return Province(ctx, BEFORE_RUN)
+
+
 @pytest.fixture
 def province(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Province]:
+    """A province on SQLite."""
     monkeypatch.chdir(tmp_path)
-    ctx = AppContext(settings=province_settings(f"sqlite:///{tmp_path / 'state.sqlite'}"))
-    ctx.sandbox_state_file = tmp_path / "sandbox.json"
-    yield Province(ctx, BEFORE_RUN)
-    ctx.close()
+    province = _province(f"sqlite:///{tmp_path / 'state.sqlite'}", tmp_path)
+    yield province
+    province.ctx.close()
+
+
+@pytest.fixture
+def any_province(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Province]:
+    """A province on each state database: SQLite and PostgreSQL."""
+    monkeypatch.chdir(tmp_path)
+    province = _province(database_url, tmp_path)
+    yield province
+    province.ctx.close()
 
 
 def provisioned(province: Province) -> Province:
@@ -48,7 +65,10 @@ def provisioned(province: Province) -> Province:
     return province
 
 
-def test_the_sample_province_is_provisioned_once_and_then_left_alone(province: Province) -> None:
+def test_the_sample_province_is_provisioned_once_and_then_left_alone(
+    any_province: Province,
+) -> None:
+    province = any_province
     provisioned(province)
     first = province.reports[0]
     counts = first.preview.plan.count_by_kind()
@@ -98,7 +118,10 @@ def changes(path: Path) -> dict[str, set[str]]:
     return by_kind
 
 
-def test_the_later_roster_reaches_the_lms_exactly_as_changes_txt_says(province: Province) -> None:
+def test_the_later_roster_reaches_the_lms_exactly_as_changes_txt_says(
+    any_province: Province,
+) -> None:
+    province = any_province
     provisioned(province)
     before = snapshot(province.site)
     listed = changes(DATA / "later" / "changes.txt")
