@@ -83,6 +83,8 @@ class ClassLine:
 
 
 def show_classes(ctx: AppContext, run_id: str | None, *, as_json: bool) -> int:
+    if run_id:
+        ctx.settings.run(run_id)  # an unknown run is a settings error, not an empty list
     with session_scope(ctx.engine()) as session:
         query = select(TrainingClass).order_by(col(TrainingClass.id))
         if run_id:

@@ -56,6 +56,7 @@ class AppContext:
 
     settings: Settings
     console: Console = field(default_factory=Console)
+    err_console: Console = field(default_factory=lambda: Console(stderr=True))
     sandbox_state_file: Path = SANDBOX_STATE_FILE
     transport: httpx.BaseTransport | None = None  # tests inject a sandbox transport here
     _engine: Engine | None = None

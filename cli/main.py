@@ -131,8 +131,11 @@ def lms_check(
             shown = [line for line in report.lines if line.status in wanted]
             if shown:
                 table = Table(title="What the Moodle side still needs")
-                for column in ("kind", "name", "status", "detail"):
-                    table.add_column(column)
+                table.add_column("kind")
+                longest = max(len(line.name) for line in shown)
+                table.add_column("name", overflow="fold", min_width=min(longest, 40))
+                table.add_column("status", no_wrap=True)
+                table.add_column("detail", overflow="fold")
                 for line in shown:
                     style = "red" if line.status == MISSING else "yellow"
                     table.add_row(line.kind, line.name, line.status, line.detail, style=style)

@@ -57,7 +57,7 @@ def main_job(ctx: AppContext, *, accept: bool, now: Callable[[], dt.datetime]) -
     try:
         result, changes, report_path = import_files(ctx, files, now=now())
     except RosterFormatError as error:
-        console.print(f"[red]{error}[/red]")
+        ctx.err_console.print(f"[red]{error}[/red]", soft_wrap=True)
         return EXIT_NOT_A_ROSTER
     console.print(summary_table(result))
     if changes is not None and changes.any:
@@ -77,7 +77,8 @@ def main_job(ctx: AppContext, *, accept: bool, now: Callable[[], dt.datetime]) -
                 str(len(allocation.classes)),
                 str(len(allocation.main.class_of)),
                 str(len(allocation.reference.class_of)),
-                str(len(allocation.moves)),
+                str(sum(1 for m in allocation.moves if m.from_class is None)),
+                str(sum(1 for m in allocation.moves if m.from_class and m.to_class)),
                 str(len(allocation.staff.problems)),
             )
     console.print(table)

@@ -13,7 +13,7 @@ from pathlib import Path
 from rich.table import Table
 from sqlmodel import select
 
-from cli.context import EXIT_OK, EXIT_PROBLEMS, AppContext
+from cli.context import EXIT_OK, EXIT_PROBLEMS, EXIT_SETTINGS, AppContext
 from config.settings import RosterSettings, RunSettings
 from roster.eligibility import EligibilityPolicy, PrerequisitePolicy
 from roster.errors import RosterFormatError
@@ -204,12 +204,12 @@ def run_import(
         with ctx.console.status("Đang đọc và kiểm tra danh sách..."):
             result, changes, report_path = import_files(ctx, paths, now=now, dry_run=dry_run)
     except RosterFormatError as error:
-        ctx.console.print(f"[red]{error}[/red]")
+        ctx.err_console.print(f"[red]{error}[/red]", soft_wrap=True)
         if as_json:
             print(json.dumps({"error": str(error)}, ensure_ascii=False))
         return EXIT_NOT_A_ROSTER
-    if report is not None:
-        shutil.copyfile(report_path, report)
+    if report is not None and not _copy(ctx, report_path, report):
+        return EXIT_SETTINGS
     if as_json:
         print(json.dumps(summary_json(result, changes), ensure_ascii=False, indent=2))
     else:
@@ -232,6 +232,18 @@ def copy_latest_report(ctx: AppContext, out: Path) -> int:
             "[red]Chưa có lần nhập danh sách nào: chạy 'bdtx roster import' trước.[/red]"
         )
         return EXIT_PROBLEMS
-    shutil.copyfile(source, out)
+    if not _copy(ctx, source, out):
+        return EXIT_SETTINGS
     ctx.console.print(f"Báo cáo lần nhập #{record.id if record else ''}: {out}")
     return EXIT_OK
+
+
+def _copy(ctx: AppContext, source: Path, target: Path) -> bool:
+    try:
+        shutil.copyfile(source, target)
+    except OSError as error:
+        ctx.err_console.print(
+            f"[red]Không ghi được báo cáo vào {target}: {error.strerror}[/red]", soft_wrap=True
+        )
+        return False
+    return True

@@ -13,7 +13,14 @@ from openpyxl.worksheet.worksheet import Worksheet
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from cli.context import EXIT_LMS, EXIT_NEEDS_ACCEPT, EXIT_OK, EXIT_PROBLEMS, AppContext
+from cli.context import (
+    EXIT_LMS,
+    EXIT_NEEDS_ACCEPT,
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    EXIT_SETTINGS,
+    AppContext,
+)
 from store.db import session_scope
 from store.sync_repo import history
 from sync import service
@@ -132,7 +139,16 @@ def run_apply(
 ) -> int:
     expected = None
     if plan_file is not None:
-        expected = str(json.loads(plan_file.read_text("utf-8"))["digest"])
+        try:
+            expected = str(json.loads(plan_file.read_text("utf-8"))["digest"])
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            return _refuse(
+                ctx,
+                f"Không đọc được kế hoạch {plan_file}: {type(error).__name__} "
+                f"({error}). Dùng tệp plan.json do 'bdtx sync plan' tạo ra.",
+                EXIT_SETTINGS,
+                as_json,
+            )
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -162,12 +178,10 @@ def run_apply(
                 progress=advance,
             )
         except service.NeedsAccept as stop:
-            for violation in stop.violations:
-                ctx.console.print(f"[red]{violation.message()}[/red]")
-            return EXIT_NEEDS_ACCEPT
+            message = " ".join(v.message() for v in stop.violations)
+            return _refuse(ctx, message, EXIT_NEEDS_ACCEPT, as_json)
         except service.PlanMoved as moved:
-            ctx.console.print(f"[red]{moved}[/red]")
-            return EXIT_NEEDS_ACCEPT
+            return _refuse(ctx, str(moved), EXIT_NEEDS_ACCEPT, as_json)
     result = report.result
     summary = {
         "run": report.run_id,
@@ -207,6 +221,14 @@ def run_apply(
     if report.status == "interrupted":
         return EXIT_LMS
     return EXIT_PROBLEMS if result.failures() else EXIT_OK
+
+
+def _refuse(ctx: AppContext, message: str, code: int, as_json: bool) -> int:
+    """Say why nothing was applied: on stderr, and as JSON on stdout for scripts."""
+    ctx.err_console.print(f"[red]{message}[/red]")
+    if as_json:
+        print(json.dumps({"error": message, "exit_code": code}, ensure_ascii=False))
+    return code
 
 
 def show_history(ctx: AppContext, *, as_json: bool) -> int:

@@ -48,7 +48,7 @@ def province_settings(database_url: str, **provisioning: object) -> Settings:
         database=DatabaseSettings(url=database_url),
         runs=[M4],
         roster=RosterSettings(files=SAMPLE),
-        provisioning=ProvisioningSettings(profile_fields=SITE_FIELDS, **provisioning),  # type: ignore[arg-type]
+        provisioning=ProvisioningSettings(profile_fields=SITE_FIELDS, **provisioning),
     )
 
 
