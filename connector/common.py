@@ -201,10 +201,12 @@ def send_rows(
         params = {**extra, key: [row_params(item) for item in items]}
         return read_answer(items, client.call(wsfunction, params, write=True))
 
-    for batch in batches_for(
+    batches = batches_for(
         client, ready, lambda row: row_params(row.item), fixed_fields=count_fields(extra)
-    ):
-        outcome.extend(send_isolating(batch, send))
+    )
+    # Batches are independent: with max_concurrency > 1 they go out side by side.
+    for result in client.map_concurrent(lambda batch: send_isolating(batch, send), batches):
+        outcome.extend(result)
     return BatchOutcome(
         done=[(row.item, result) for row, result in outcome.done],
         failed=[

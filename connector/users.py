@@ -406,8 +406,9 @@ class Users:
             return created
 
         missing: list[_Row[NewUser]] = []
-        for batch in batches_for(self._client, rows, lambda row: row.item.params()):
-            result = send_isolating(batch, send)
+        batches = batches_for(self._client, rows, lambda row: row.item.params())
+        # Batches are independent: with max_concurrency > 1 they go out side by side.
+        for result in self._client.map_concurrent(lambda b: send_isolating(b, send), batches):
             outcome.calls += result.calls
             outcome.failed.extend((row, for_row(error, row.label)) for row, error in result.failed)
             for row, created in result.done:
