@@ -5,9 +5,10 @@ Mapping (the defaults):
 * one **course** per module run x level x audience x subject, copied from the run's
   template, ``idnumber``/shortname ``BDTX-M4-2023-THCS-GV-TOAN``, in a category per school
   year (``BDTX-2023``) and one per run (``BDTX-M4-2023``); course dates from the run's
-  schedule: day 1 to the end of the grading window;
+  schedule: day 1 to day 16;
 * one **group** per class, ``idnumber`` = the class id, named as the Sở names classes;
-* learners enrolled as students from day 1 to the end of their class's grading window;
+* learners enrolled as students from day 1 to the end of their class's grading window
+  (module end + 10 days, or the class's extension);
   reference (concurrent-subject) seats too, marked as such; reporters and assistants as
   non-editing teachers, in their classes' groups only;
 * one **account** per person with an enrolment, ``idnumber`` = identity code.
@@ -125,7 +126,8 @@ def build_desired(
                 category_idnumber=run_category,
                 template_shortname=run.template_course,
                 startdate=start,
-                enddate=build_schedule(run.start).grading().closes_at(),
+                # The course runs day 1 to day 16; enrolments stay open through grading.
+                enddate=schedule.online_2.closes_at(),
                 run_id=run.id,
             ),
         )

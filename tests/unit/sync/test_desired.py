@@ -110,7 +110,7 @@ def test_courses_groups_and_categories_follow_the_runs() -> None:
         "BDTX-M4-2023-THCS-GV-TOAN",
     ]
     course = state.courses["BDTX-M4-2023-THCS-GV-TOAN"]
-    assert (course.startdate, course.enddate) == (DAY1, GRADING_END)
+    assert (course.startdate, course.enddate) == (DAY1, DAY1 + 16 * 86400)
     assert course.fullname == "Mô đun 4 — Toán THCS"
     assert course.template_shortname == "TPL-MODULE"
     assert len(state.groups) == 3
