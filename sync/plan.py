@@ -11,8 +11,9 @@ Nothing here talks to the LMS or the database. Rules:
 * Nothing is deleted. People who leave are unenrolled from the courses they no longer
   belong to, and suspended only when they are in no active run and the grace period
   since they left has passed.
-* Only groups the plan knows (the classes) are touched: a group made by hand in a
-  managed course keeps its members.
+* Only the software's groups are touched: in a managed course, the groups with an ID
+  number (each class's group carries its class id, including classes since closed). A
+  group made by hand, without an ID number, keeps its members.
 
 Actions come out in the order they must be applied.
 """
@@ -259,10 +260,11 @@ def _enrolments(desired: DesiredState, actual: ActualState, blocked: set[str]) -
     for course_id in sorted(desired.courses):
         enrolled = actual.enrolments.get(course_id, {})
         by_identity = {e.idnumber: e for e in enrolled.values() if e.idnumber}
-        managed_groups = {g.id: g.idnumber for (c, _), g in actual.groups.items() if c == course_id}
-        known_group_ids = {
-            gid for gid, gnum in managed_groups.items() if (course_id, gnum) in desired.groups
+        # Our groups carry an ID number (the class id); one made by hand has none.
+        managed_groups = {
+            g.id: g.idnumber for (c, _), g in actual.groups.items() if c == course_id and g.idnumber
         }
+        known_group_ids = set(managed_groups)
         wanted = {code: e for (c, code), e in desired.enrolments.items() if c == course_id}
         for code in sorted(wanted):
             enrolment = wanted[code]

@@ -193,12 +193,15 @@ def _groups_seen(
 ) -> dict[tuple[str, str], ActualGroup]:
     """The course's groups from its participants' groups, matched to classes by name.
 
-    Moodle keeps group names unique in a course. A class nobody is in yet is not visible
-    this way: only then are the course's groups read.
+    Moodle keeps group names unique in a course. A class nobody is in yet, or a group no
+    class wants, is not identified this way: only then are the course's groups read.
     """
     seen = {g.name: g.id for p in participants for g in p.groups}
     wanted = {key: g for key, g in desired.groups.items() if key[0] == idnumber}
-    if all(g.name in seen for g in wanted.values()):
+    wanted_names = {g.name for g in wanted.values()}
+    # Every class seen, and nobody in a group no class wants (a closed class, or one
+    # made by hand): names suffice. Otherwise the course's groups tell which are ours.
+    if wanted_names == set(seen):
         return {
             key: ActualGroup(seen[g.name], course.id, key[1], g.name) for key, g in wanted.items()
         }

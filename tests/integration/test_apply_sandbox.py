@@ -149,3 +149,32 @@ def test_new_email_already_held_by_an_account_made_by_hand_is_a_conflict() -> No
     again = plan(changed, read_actual(lms, changed), now=NOW)
     assert [(c.key, c.code) for c in again.conflicts] == [("7000000001", "email_in_use")]
     assert not any("email" in a.data for a in again.of_kind(ActionKind.UPDATE_USER))
+
+
+def test_a_learner_who_becomes_assessor_changes_role_in_the_lms() -> None:
+    sandbox = SandboxLms()
+    lms = lms_for(sandbox)
+    people = [person("7000000001"), person("7000000003")]
+    learners = desired(people, {"7000000001": "L01", "7000000003": "L02"})
+    actual = read_actual(lms, learners)
+    Applier(lms, ListJournal(), actual, ApplyOptions()).apply(plan(learners, actual, now=NOW))
+    promoted = replace(
+        desired(people, {"7000000001": "L01"}, teachers={"7000000003": "L01"}),
+        managed=frozenset(learners.users),
+    )
+    actual = read_actual(lms, promoted)
+    change = plan(promoted, actual, now=NOW)
+    assert {a.kind for a in change.actions} == {
+        ActionKind.CHANGE_ROLE,
+        ActionKind.ADD_MEMBER,
+        ActionKind.REMOVE_MEMBER,
+    }
+    result = Applier(lms, ListJournal(), actual, ApplyOptions()).apply(change)
+    assert result.failures() == []
+    after = read_actual(lms, promoted)
+    user = after.users["7000000003"]
+    enrolment = next(
+        iter(e for e in after.enrolments["M4-2023-THCS-GV-TOAN"].values() if e.userid == user.id)
+    )
+    assert enrolment.roles == frozenset({"teacher"})
+    assert plan(promoted, after, now=NOW).actions == ()

@@ -238,3 +238,21 @@ def test_actual_user_type_is_what_the_reader_builds() -> None:
         ],
         ActualUser,
     )
+
+
+def test_members_of_a_closed_class_group_are_taken_out() -> None:
+    state = desired(PEOPLE, CLASSES, managed=[p.identity_code for p in PEOPLE])
+    lms = actual_matching(state)
+    from sync.model import ActualGroup
+
+    closed = ActualGroup(98, 7, "L09", "Lớp 09")  # a class the allocation has since closed
+    user = lms.users["7000000002"]
+    enrolled = dict(lms.enrolments[COURSE])
+    enrolled[user.id] = replace(enrolled[user.id], groupids=enrolled[user.id].groupids | {98})
+    lms = replace(
+        lms, groups={**lms.groups, (COURSE, "L09"): closed}, enrolments={COURSE: enrolled}
+    )
+    result = plan(state, lms, now=NOW, options=OPTIONS)
+    assert [(a.kind.value, a.key) for a in result.actions] == [
+        ("remove_member", f"{COURSE}|L09|7000000002")
+    ]
