@@ -5,6 +5,7 @@ Nothing else in the project reads the environment or builds a client or an engin
 
 from __future__ import annotations
 
+import gc
 import getpass
 import logging
 from dataclasses import dataclass, field
@@ -32,6 +33,16 @@ EXIT_LMS = 3
 EXIT_NEEDS_ACCEPT = 4
 
 SANDBOX_STATE_FILE = Path("var/sandbox-lms.json")
+
+
+def tune_gc() -> None:
+    """Collect young objects less often.
+
+    An import holds a province's rows (110,000 at scale 20) alive for minutes; with the
+    default threshold (700) every few thousand new objects rescan them, which cost about
+    a sixth of a large import. Cycles are still collected, only later.
+    """
+    gc.set_threshold(100_000, 50, 100)
 
 
 class RedactingFilter(logging.Filter):

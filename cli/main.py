@@ -26,6 +26,7 @@ from cli.context import (
     EXIT_PROBLEMS,
     EXIT_SETTINGS,
     AppContext,
+    tune_gc,
 )
 from config.settings import SettingsError
 from connector.errors import LmsConfigError, LmsError
@@ -69,6 +70,7 @@ def _now() -> dt.datetime:
 def _context(config: Path | None, *, quiet: bool = False) -> Iterator[AppContext]:
     """Build the app once; turn expected failures into one message and an exit code."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    tune_gc()
     try:
         ctx = AppContext.from_config(config, console=Console(quiet=quiet))
     except SettingsError as error:

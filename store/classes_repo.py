@@ -9,19 +9,23 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlmodel import Session, col, select
+from sqlalchemy import bindparam, delete, insert, update
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, SQLModel, col, select
 
 from config.settings import RunSettings
 from roster.allocation import AllocatedClass, Allocation, AllocLearner, Move, allocate
 from roster.reporters import AllocStaff, StaffAssignment, StaffRole, assign_staff
-from store.models import ClassMember, ClassStaff, Person, School, TrainingClass
+from store.models import ClassStaff, Person, School, TrainingClass
 
 MAIN = "main"
 REFERENCE = "reference"
 # Reference classes get their own id space: "M4-2023-KN/THCS/GV/<subject>/01" (kiêm nhiệm).
 REFERENCE_SUFFIX = "-KN"
+# Rows per bulk statement.
+CHUNK = 2000
 
 
 @dataclass
@@ -52,23 +56,34 @@ MAIN_TRACK = "main"
 REFERENCE_ONLY_TRACK = "reference_only"
 
 
-def run_people(
-    session: Session, run: RunSettings, tracks: tuple[str, ...] = (MAIN_TRACK,)
-) -> list[Person]:
-    """Active learners of the run's levels and audiences on ``tracks``, not exempt."""
-    statement = select(Person).where(
-        col(Person.status) == "active",
-        col(Person.is_learner).is_(True),
-        col(Person.track).in_(tracks),
-        col(Person.exemption) != "exempt",
-        col(Person.level).in_(run.levels),
-        col(Person.audience).in_(run.audiences),
+class RunPerson(NamedTuple):
+    """What the allocation needs of a person (read as plain rows, not ORM objects)."""
+
+    identity_code: str
+    school_code: str
+    level: str
+    audience: str
+    subject: str
+    track: str
+    concurrent_hdtnhn: bool
+
+
+def run_people(session: Session, run: RunSettings) -> list[RunPerson]:
+    """Active learners of the run's levels and audiences, not exempt, on a track it serves."""
+    person = SQLModel.metadata.tables["person"]
+    statement = sa_select(*(person.c[name] for name in RunPerson._fields)).where(
+        person.c.status == "active",
+        person.c.is_learner.is_(True),
+        person.c.track.in_((MAIN_TRACK, REFERENCE_ONLY_TRACK)),
+        person.c.exemption != "exempt",
+        person.c.level.in_(run.levels),
+        person.c.audience.in_(run.audiences),
     )
-    return list(session.exec(statement))
+    return [RunPerson(*row) for row in session.execute(statement)]
 
 
-def main_learners(people: Iterable[Person], clusters: dict[str, str]) -> list[AllocLearner]:
-    """Main seats: each learner in the version of their audience and main subject."""
+def main_learners(people: Iterable[RunPerson], clusters: dict[str, str]) -> list[AllocLearner]:
+    """Main seats: each learner on the main track, in their audience's and subject's version."""
     return [
         AllocLearner(
             person_id=person.identity_code,
@@ -79,11 +94,12 @@ def main_learners(people: Iterable[Person], clusters: dict[str, str]) -> list[Al
             subject=person.subject,
         )
         for person in people
+        if person.track == MAIN_TRACK
     ]
 
 
 def reference_learners(
-    people: Iterable[Person], run: RunSettings, clusters: dict[str, str]
+    people: Iterable[RunPerson], run: RunSettings, clusters: dict[str, str]
 ) -> list[AllocLearner]:
     """Concurrent learners' reference seats: teachers' version of each concurrent subject."""
     seats = []
@@ -128,12 +144,20 @@ def staff_pool(session: Session, clusters: dict[str, str]) -> list[AllocStaff]:
 def allocate_run(session: Session, run: RunSettings, *, max_class_size: int) -> RunAllocation:
     """Allocate ``run`` from the stored roster, stably, and save the result."""
     clusters = _clusters(session)
-    main_seats = main_learners(run_people(session, run), clusters)
-    concurrent = run_people(session, run, (MAIN_TRACK, REFERENCE_ONLY_TRACK))
-    reference_seats = reference_learners(concurrent, run, clusters)
-    seats = list(session.exec(select(ClassMember).where(col(ClassMember.run_id) == run.id)))
+    people = run_people(session, run)
+    main_seats = main_learners(people, clusters)
+    reference_seats = reference_learners(people, run, clusters)
+    seat_table = SQLModel.metadata.tables["classmember"]
+    seats: dict[tuple[str, str], str] = {
+        (code, kind): class_id
+        for code, kind, class_id in session.execute(
+            sa_select(seat_table.c.identity_code, seat_table.c.kind, seat_table.c.class_id).where(
+                seat_table.c.run_id == run.id
+            )
+        )
+    }
     previous = {
-        kind: {m.identity_code: m.class_id for m in seats if m.kind == kind}
+        kind: {code: cid for (code, k), cid in seats.items() if k == kind}
         for kind in (MAIN, REFERENCE)
     }
     main = allocate(
@@ -161,7 +185,7 @@ def allocate_run(session: Session, run: RunSettings, *, max_class_size: int) -> 
 
 
 def _save(
-    session: Session, run: RunSettings, result: RunAllocation, seats: list[ClassMember]
+    session: Session, run: RunSettings, result: RunAllocation, seats: dict[tuple[str, str], str]
 ) -> dict[str, int]:
     written = {"classes": 0, "seats": 0, "seats_removed": 0, "staff": 0, "staff_removed": 0}
     stored = {
@@ -192,23 +216,37 @@ def _save(
             session.add(row)
             written["classes"] += 1
     session.flush()
-    current = {(m.identity_code, m.kind): m for m in seats}
     wanted_seats = {(pid, MAIN): cid for pid, cid in result.main.class_of.items()} | {
         (pid, REFERENCE): cid for pid, cid in result.reference.class_of.items()
     }
-    for (pid, kind), class_id in sorted(wanted_seats.items()):
-        seat = current.get((pid, kind))
-        if seat is None:
-            session.add(ClassMember(run_id=run.id, identity_code=pid, kind=kind, class_id=class_id))
-            written["seats"] += 1
-        elif seat.class_id != class_id:
-            seat.class_id = class_id
-            session.add(seat)
-            written["seats"] += 1
-    for seat_key, seat in sorted(current.items()):
-        if seat_key not in wanted_seats:
-            session.delete(seat)
-            written["seats_removed"] += 1
+    table = SQLModel.metadata.tables["classmember"]
+    new = [
+        {"run_id": run.id, "identity_code": pid, "kind": kind, "class_id": cid}
+        for (pid, kind), cid in sorted(wanted_seats.items())
+        if (pid, kind) not in seats
+    ]
+    moved = [
+        {"b_code": pid, "b_kind": kind, "class_id": cid}
+        for (pid, kind), cid in sorted(wanted_seats.items())
+        if (pid, kind) in seats and seats[(pid, kind)] != cid
+    ]
+    gone = [
+        {"b_code": pid, "b_kind": kind} for (pid, kind) in sorted(set(seats) - set(wanted_seats))
+    ]
+    where = (
+        (table.c.run_id == run.id)
+        & (table.c.identity_code == bindparam("b_code"))
+        & (table.c.kind == bindparam("b_kind"))
+    )
+    for statement, rows in (
+        (insert(table), new),
+        (update(table).where(where).values(class_id=bindparam("class_id")), moved),
+        (delete(table).where(where), gone),
+    ):
+        for start in range(0, len(rows), CHUNK):
+            session.execute(statement, rows[start : start + CHUNK])
+    written["seats"] = len(new) + len(moved)
+    written["seats_removed"] = len(gone)
     written.update(_save_staff(session, result.staff, [*wanted_classes, *stored]))
     # Seats and staff of closed classes go first: they refer to the class.
     session.flush()

@@ -13,11 +13,13 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlalchemy import Table, bindparam, insert, update
+from sqlalchemy.sql.expression import Executable
+from sqlmodel import Session, SQLModel, col, select
 
 from roster.model import CoreRole, CoreStaff, Exemption, ImportResult, Learner
 from roster.reasons import Status
-from store.models import Person, RosterImport, RowOutcome, School
+from store.models import Person, RosterImport, School
 
 # The fields of Person that come from the roster and are compared between imports.
 COMPARED_FIELDS = (
@@ -181,10 +183,27 @@ def save_schools(session: Session, result: ImportResult) -> None:
             session.add(row)
 
 
+# Rows per INSERT/UPDATE statement: executemany in chunks keeps memory flat.
+CHUNK = 2000
+
+
+def _table(name: str) -> Table:
+    return SQLModel.metadata.tables[name]
+
+
+def _execute_chunks(session: Session, statement: Executable, rows: list[dict[str, Any]]) -> None:
+    for start in range(0, len(rows), CHUNK):
+        session.execute(statement, rows[start : start + CHUNK])
+
+
 def save_import(
     session: Session, result: ImportResult, *, files: list[str], now: dt.datetime
 ) -> tuple[RosterImport, ImportChanges]:
-    """Store ``result`` as a new import; return the import record and what changed."""
+    """Store ``result`` as a new import; return the import record and what changed.
+
+    Rows go in with bulk statements (no ORM object per row): a province of 110,000
+    learners stores in seconds, in flat memory.
+    """
     counts = result.status_counts()
     record = RosterImport(
         started_at=now,
@@ -199,26 +218,38 @@ def save_import(
     session.flush()
     assert record.id is not None
     save_schools(session, result)
-    session.add_all(
-        RowOutcome(
-            import_id=record.id,
-            source_file=outcome.source.file,
-            sheet=outcome.source.sheet or "",
-            row_number=outcome.source.row,
-            identity_code=outcome.identity_code or "",
-            status=outcome.status.value,
-            reasons=[{"code": r.code.value, "message": r.message} for r in outcome.reasons],
-            original={
-                column: _jsonable(value)
-                for column, value in zip(outcome.columns, outcome.values, strict=False)
-            },
-        )
-        for outcome in result.outcomes
-    )
+    _save_outcomes(session, result, record.id)
     changes = _save_people(session, result, record.id, now)
     record.changes = changes.as_dict()
     session.add(record)
     return record, changes
+
+
+def _save_outcomes(session: Session, result: ImportResult, import_id: int) -> None:
+    statement = insert(_table("rowoutcome"))
+    outcomes = result.outcomes
+    for start in range(0, len(outcomes), CHUNK):
+        session.execute(
+            statement,
+            [
+                {
+                    "import_id": import_id,
+                    "source_file": outcome.source.file,
+                    "sheet": outcome.source.sheet or "",
+                    "row_number": outcome.source.row,
+                    "identity_code": outcome.identity_code or "",
+                    "status": outcome.status.value,
+                    "reasons": [
+                        {"code": r.code.value, "message": r.message} for r in outcome.reasons
+                    ],
+                    "original": {
+                        column: _jsonable(value)
+                        for column, value in zip(outcome.columns, outcome.values, strict=False)
+                    },
+                }
+                for outcome in outcomes[start : start + CHUNK]
+            ],
+        )
 
 
 def _save_people(
@@ -235,41 +266,46 @@ def _save_people(
         for o in result.outcomes
         if o.identity_code and o.status is Status.EXCLUDED and o.identity_code not in wanted
     }
-    stored = {p.identity_code: p for p in session.exec(select(Person))}
+    table = _table("person")
+    columns = [table.c.identity_code, *(table.c[name] for name in COMPARED_FIELDS)]
+    stored = {row.identity_code: row._mapping for row in session.execute(select(*columns))}
+    stamp = {"updated_at": now, "last_import_id": import_id}
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
     changes = ImportChanges()
     for code in sorted(wanted):
         fields = wanted[code]
         person = stored.get(code)
         if person is None:
-            session.add(
-                Person(identity_code=code, updated_at=now, last_import_id=import_id, **fields)
-            )
+            inserts.append({"identity_code": code, **fields, **stamp, "left_at": None})
             changes.new.append(code)
             continue
-        differing = [name for name in COMPARED_FIELDS if getattr(person, name) != fields[name]]
+        differing = [name for name in COMPARED_FIELDS if person[name] != fields[name]]
         if not differing:
             changes.unchanged += 1
             continue
-        if person.status != "active":
+        if person["status"] != "active":
             changes.returned.append(code)
         changed = [name for name in differing if name != "status"]
         if changed:
             changes.changed[code] = changed
-        for name in differing:
-            setattr(person, name, fields[name])
-        person.left_at = None
-        person.updated_at = now
-        person.last_import_id = import_id
-        session.add(person)
+        updates.append({"key": code, **fields, **stamp, "left_at": None})
     for code, person in sorted(stored.items()):
-        if code in wanted or code in held_back or person.status != "active":
+        if code in wanted or code in held_back or person["status"] != "active":
             continue
-        person.status = "excluded" if code in excluded else "left"
-        person.left_at = now
-        person.updated_at = now
-        person.last_import_id = import_id
-        session.add(person)
+        status = "excluded" if code in excluded else "left"
+        updates.append({"key": code, **dict(person), "status": status, **stamp, "left_at": now})
         changes.left.append(code)
+    _execute_chunks(session, insert(table), inserts)
+    if updates:
+        names = [*COMPARED_FIELDS, "updated_at", "last_import_id", "left_at"]
+        statement = (
+            update(table)
+            .where(table.c.identity_code == bindparam("key"))
+            .values({name: bindparam(name) for name in names})
+        )
+        rows = [{k: v for k, v in row.items() if k != "identity_code"} for row in updates]
+        _execute_chunks(session, statement, rows)
     return changes
 
 

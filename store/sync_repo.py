@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 
-from sqlalchemy import Engine, update
-from sqlmodel import Session, col, select
+from sqlalchemy import Engine, insert, update
+from sqlmodel import Session, SQLModel, col, select
 
 from store.db import session_scope
 from store.models import LmsAccount, SyncAction, SyncRun
@@ -31,21 +31,25 @@ def start_run(engine: Engine, *, mode: str, user: str, digest: str, now: dt.date
 
 
 def journal_plan(engine: Engine, run_id: int, plan: Plan, now: dt.datetime) -> None:
-    """Write every action of the plan as pending, before anything is sent."""
+    """Write every action of the plan as pending, before anything is sent (bulk insert)."""
+    rows = [
+        {
+            "sync_run_id": run_id,
+            "seq": seq,
+            "kind": action.kind.value,
+            "key": action.key,
+            "reason": action.reason[:500],
+            "data": {k: v for k, v in action.data.items() if k != "password"},
+            "status": "pending",
+            "error": "",
+            "updated_at": now,
+        }
+        for seq, action in enumerate(plan.actions)
+    ]
+    table = SQLModel.metadata.tables["syncaction"]
     with session_scope(engine) as session:
-        session.add_all(
-            SyncAction(
-                sync_run_id=run_id,
-                seq=seq,
-                kind=action.kind.value,
-                key=action.key,
-                reason=action.reason[:500],
-                data={k: v for k, v in action.data.items() if k != "password"},
-                status="pending",
-                updated_at=now,
-            )
-            for seq, action in enumerate(plan.actions)
-        )
+        for start in range(0, len(rows), 2000):
+            session.execute(insert(table), rows[start : start + 2000])
 
 
 def finish_run(
@@ -73,14 +77,19 @@ class DbJournal:
         self.engine = engine
         self.run_id = run_id
         self.clock = clock
+        self._accounts: list[tuple[str, int, str]] = []
 
     def record(self, outcomes: Sequence[ActionOutcome]) -> None:
+        """One transaction per batch: its outcomes and the accounts it created."""
         now = self.clock()
         grouped: dict[tuple[str, str, str], list[str]] = {}
         for outcome in outcomes:
             group = (outcome.action.kind.value, outcome.status, outcome.error[:2000])
             grouped.setdefault(group, []).append(outcome.action.key)
+        accounts, self._accounts = self._accounts, []
         with session_scope(self.engine) as session:
+            for code, user_id, username in accounts:
+                record_account(session, code, user_id, username, now)
             for (kind, status, error), keys in grouped.items():
                 for start in range(0, len(keys), 500):
                     session.execute(
@@ -94,8 +103,9 @@ class DbJournal:
                     )
 
     def account_created(self, identity_code: str, user_id: int, username: str) -> None:
-        with session_scope(self.engine) as session:
-            record_account(session, identity_code, user_id, username, self.clock())
+        # Written with the batch's outcomes, in :meth:`record`, which the applier calls
+        # right after the batch.
+        self._accounts.append((identity_code, user_id, username))
 
     def suspension_set(self, identity_code: str, suspended: bool) -> None:
         with session_scope(self.engine) as session:
