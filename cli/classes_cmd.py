@@ -10,21 +10,45 @@ from rich.table import Table
 from sqlmodel import col, select
 
 from cli.context import EXIT_OK, EXIT_PROBLEMS, AppContext
+from config.settings import RunSettings
 from roster.reporters import MissingReporter
 from store.classes_repo import RunAllocation, allocate_run
 from store.db import session_scope
 from store.models import ClassMember, ClassStaff, Person, TrainingClass
 
 
+def allocate_runs(ctx: AppContext, runs: list[RunSettings]) -> list[RunAllocation]:
+    """Allocate each run from the stored roster and save it (one transaction)."""
+    with session_scope(ctx.engine()) as session:
+        return [
+            allocate_run(session, run, max_class_size=ctx.settings.max_class_size) for run in runs
+        ]
+
+
+def allocation_table(results: list[RunAllocation]) -> Table:
+    table = Table(title="Phân lớp")
+    columns = ("Đợt", "Lớp", "Học viên", "Chỗ tham khảo", "Mới xếp", "Chuyển lớp", "Thiếu BCV")
+    for column in columns:
+        table.add_column(column, justify="right")
+    for r in results:
+        table.add_row(
+            r.run_id,
+            str(len(r.classes)),
+            str(len(r.main.class_of)),
+            str(len(r.reference.class_of)),
+            str(sum(1 for m in r.moves if m.from_class is None)),
+            str(sum(1 for m in r.moves if m.from_class and m.to_class)),
+            str(sum(1 for p in r.staff.problems if isinstance(p, MissingReporter))),
+        )
+    return table
+
+
 def run_allocate(ctx: AppContext, run_ids: list[str], *, as_json: bool) -> int:
     runs = [ctx.settings.run(r) for r in run_ids] if run_ids else list(ctx.settings.runs)
-    results: list[RunAllocation] = []
-    with session_scope(ctx.engine()) as session:
-        for run in runs:
-            results.append(allocate_run(session, run, max_class_size=ctx.settings.max_class_size))
+    results = allocate_runs(ctx, runs)
     problems = sum(len(r.staff.problems) for r in results)
     if as_json:
-        print_summary = [
+        summary = [
             {
                 "run": r.run_id,
                 "classes": len(r.classes),
@@ -36,38 +60,17 @@ def run_allocate(ctx: AppContext, run_ids: list[str], *, as_json: bool) -> int:
             }
             for r in results
         ]
-        print(json.dumps(print_summary, ensure_ascii=False, indent=2))
-    else:
-        table = Table(title="Phân lớp")
-        for column in (
-            "Đợt",
-            "Lớp",
-            "Học viên",
-            "Chỗ tham khảo",
-            "Chuyển lớp",
-            "Thiếu báo cáo viên",
-        ):
-            table.add_column(column, justify="right")
-        for r in results:
-            missing = sum(1 for p in r.staff.problems if isinstance(p, MissingReporter))
-            table.add_row(
-                r.run_id,
-                str(len(r.classes)),
-                str(len(r.main.class_of)),
-                str(len(r.reference.class_of)),
-                str(sum(1 for m in r.moves if m.from_class is None)),
-                str(sum(1 for m in r.moves if m.from_class and m.to_class)),
-                str(missing),
-            )
-        ctx.console.print(table)
-        for r in results:
-            for move in r.moves[:20]:
-                route = f"{move.from_class or '—'} → {move.to_class or '—'}"
-                ctx.console.print(f"  {r.run_id}: {move.person_id} {route}: {move.message}")
-            if len(r.moves) > 20:
-                ctx.console.print(f"  {r.run_id}: … và {len(r.moves) - 20} người khác")
-            for problem in r.staff.problems:
-                ctx.console.print(f"  [yellow]{problem.message}[/yellow]")
+        print(json.dumps(summary, ensure_ascii=False, indent=2))
+        return EXIT_PROBLEMS if problems else EXIT_OK
+    ctx.console.print(allocation_table(results))
+    for r in results:
+        for move in r.moves[:20]:
+            if move.from_class is None:
+                continue
+            route = f"{move.from_class} → {move.to_class or '—'}"
+            ctx.console.print(f"  {r.run_id}: {move.person_id} {route}: {move.message}")
+        for problem in r.staff.problems:
+            ctx.console.print(f"  [yellow]{problem.message}[/yellow]")
     return EXIT_PROBLEMS if problems else EXIT_OK
 
 

@@ -11,8 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from rich.table import Table
-
+from cli.classes_cmd import allocate_runs, allocation_table
 from cli.context import EXIT_LMS, EXIT_NEEDS_ACCEPT, EXIT_OK, EXIT_PROBLEMS, AppContext
 from cli.roster_cmd import (
     EXIT_NOT_A_ROSTER,
@@ -20,12 +19,10 @@ from cli.roster_cmd import (
     import_files,
     print_locked_changes,
 )
-from cli.sync_cmd import plan_table
+from cli.sync_cmd import apply_with_progress, plan_table
 from roster.errors import RosterFormatError
 from roster.reasons import Status
 from roster.report import summary_table
-from store.classes_repo import allocate_run
-from store.db import session_scope
 from sync import service
 
 
@@ -66,39 +63,15 @@ def main_job(ctx: AppContext, *, accept: bool, now: Callable[[], dt.datetime]) -
     console.print(f"Báo cáo cho các trường: {report_path}")
 
     console.rule("3. Phân lớp (classes)")
-    table = Table()
-    for column in ("Đợt", "Lớp", "Học viên", "Chỗ tham khảo", "Mới xếp", "Chuyển lớp", "Vấn đề"):
-        table.add_column(column, justify="right")
-    with session_scope(ctx.engine()) as session:
-        for run in ctx.settings.runs:
-            allocation = allocate_run(session, run, max_class_size=ctx.settings.max_class_size)
-            table.add_row(
-                run.id,
-                str(len(allocation.classes)),
-                str(len(allocation.main.class_of)),
-                str(len(allocation.reference.class_of)),
-                str(sum(1 for m in allocation.moves if m.from_class is None)),
-                str(sum(1 for m in allocation.moves if m.from_class and m.to_class)),
-                str(len(allocation.staff.problems)),
-            )
-    console.print(table)
+    console.print(allocation_table(allocate_runs(ctx, list(ctx.settings.runs))))
 
     console.rule("4. Đồng bộ LMS (provisioning)")
     calls_before = lms.client.stats.calls
     try:
-        report = service.apply(
-            ctx.engine(),
-            lms,
-            ctx.settings,
-            now=now(),
-            clock=now,
-            user=ctx.user,
-            site_customfields=ctx.site_profile_fields,
-            accept=accept,
-        )
+        report = apply_with_progress(ctx, accept=accept, expected_digest=None, now=now, quiet=False)
     except service.NeedsAccept as stop:
         for violation in stop.violations:
-            console.print(f"[red]{violation.message()}[/red]")
+            ctx.err_console.print(f"[red]{violation.message()}[/red]")
         return EXIT_NEEDS_ACCEPT
     console.print(plan_table(report.preview.plan, f"Đồng bộ #{report.run_id}: {report.status}"))
     outcome = report.result

@@ -129,6 +129,44 @@ def run_plan(ctx: AppContext, out: Path, *, as_json: bool, now: dt.datetime) -> 
     return EXIT_NEEDS_ACCEPT if preview.violations else EXIT_OK
 
 
+def apply_with_progress(
+    ctx: AppContext,
+    *,
+    accept: bool,
+    expected_digest: str | None,
+    now: Callable[[], dt.datetime],
+    quiet: bool,
+) -> service.SyncReport:
+    """Apply, with a progress bar per kind of action (raises NeedsAccept / PlanMoved)."""
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=ctx.console,
+        transient=True,
+        disable=quiet,
+    ) as progress:
+        tasks: dict[ActionKind, Any] = {}
+
+        def advance(kind: ActionKind, done: int, _total: int) -> None:
+            if kind not in tasks:
+                tasks[kind] = progress.add_task(ACTION_LABELS[kind], total=None)
+            progress.advance(tasks[kind], done)
+
+        return service.apply(
+            ctx.engine(),
+            ctx.lms(),
+            ctx.settings,
+            now=now(),
+            clock=now,
+            user=ctx.user,
+            site_customfields=ctx.site_profile_fields,
+            accept=accept,
+            expected_digest=expected_digest,
+            progress=advance,
+        )
+
+
 def run_apply(
     ctx: AppContext,
     *,
@@ -149,39 +187,15 @@ def run_apply(
                 EXIT_SETTINGS,
                 as_json,
             )
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        console=ctx.console,
-        transient=True,
-        disable=as_json,
-    ) as progress:
-        tasks: dict[ActionKind, Any] = {}
-
-        def advance(kind: ActionKind, done: int, _total: int) -> None:
-            if kind not in tasks:
-                tasks[kind] = progress.add_task(ACTION_LABELS[kind], total=None)
-            progress.advance(tasks[kind], done)
-
-        try:
-            report = service.apply(
-                ctx.engine(),
-                ctx.lms(),
-                ctx.settings,
-                now=now(),
-                clock=now,
-                user=ctx.user,
-                site_customfields=ctx.site_profile_fields,
-                accept=accept,
-                expected_digest=expected,
-                progress=advance,
-            )
-        except service.NeedsAccept as stop:
-            message = " ".join(v.message() for v in stop.violations)
-            return _refuse(ctx, message, EXIT_NEEDS_ACCEPT, as_json)
-        except service.PlanMoved as moved:
-            return _refuse(ctx, str(moved), EXIT_NEEDS_ACCEPT, as_json)
+    try:
+        report = apply_with_progress(
+            ctx, accept=accept, expected_digest=expected, now=now, quiet=as_json
+        )
+    except service.NeedsAccept as stop:
+        message = " ".join(v.message() for v in stop.violations)
+        return _refuse(ctx, message, EXIT_NEEDS_ACCEPT, as_json)
+    except service.PlanMoved as moved:
+        return _refuse(ctx, str(moved), EXIT_NEEDS_ACCEPT, as_json)
     result = report.result
     summary = {
         "run": report.run_id,
