@@ -149,7 +149,7 @@ def read_actual(
 def _read_courses(
     lms: MoodleLms, desired: DesiredState, categories: Mapping[str, int]
 ) -> dict[str, ActualCourse]:
-    wanted = set(desired.courses)
+    by_shortname = {c.shortname: idnumber for idnumber, c in desired.courses.items()}
     found: dict[str, ActualCourse] = {}
     category_ids = sorted(
         {
@@ -160,14 +160,21 @@ def _read_courses(
     )
     for category_id in category_ids:
         for course in lms.courses.get_courses_by_field("category", category_id).courses:
-            if course.idnumber in wanted:
-                found[course.idnumber] = _course(course)
-    # Not in its category: moved by hand, or copied but not yet given its idnumber (an
-    # apply cut short between the two calls). Shortnames are unique, so look them up.
-    for idnumber in sorted(wanted - set(found)):
-        shortname = desired.courses[idnumber].shortname
-        for course in lms.courses.get_courses_by_field("shortname", shortname).courses:
-            if course.shortname == shortname:
+            # By idnumber, or by shortname for a copy an interrupted apply did not finish.
+            idnumber = course.idnumber if course.idnumber in desired.courses else None
+            idnumber = idnumber or by_shortname.get(course.shortname)
+            if idnumber is not None:
+                found[idnumber] = _course(course)
+    # Not in its category although the category exists: moved by hand. (A course whose
+    # category does not exist yet cannot exist: no look-up on a first provisioning.)
+    for idnumber in sorted(set(desired.courses) - set(found)):
+        course_wanted = desired.courses[idnumber]
+        if course_wanted.category_idnumber not in categories:
+            continue
+        for course in lms.courses.get_courses_by_field(
+            "shortname", course_wanted.shortname
+        ).courses:
+            if course.shortname == course_wanted.shortname:
                 found[idnumber] = _course(course)
     return found
 
