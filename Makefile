@@ -15,8 +15,10 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
+# Exit code 1 means "done, but the work found problems" (the sample roster has rows
+# rejected on purpose): the demo succeeded. 2-5 are real failures.
 demo: $(BIN)/.installed
-	$(BIN)/bdtx run
+	$(BIN)/bdtx run || [ $$? -eq 1 ]
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
