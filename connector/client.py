@@ -81,10 +81,6 @@ class CallStats:
     def calls(self) -> int:
         return sum(s.calls for s in self.by_function.values())
 
-    def writes(self, write_functions: Iterable[str]) -> int:
-        names = set(write_functions)
-        return sum(s.calls for f, s in self.by_function.items() if f in names)
-
     def snapshot(self) -> dict[str, FunctionStats]:
         with self._lock:
             return {name: FunctionStats(**vars(s)) for name, s in self.by_function.items()}
@@ -171,11 +167,6 @@ class MoodleClient:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
-
-    @property
-    def item_budget(self) -> int:
-        """Fields left for the function's own params in one request."""
-        return self.field_budget - PROTOCOL_FIELDS
 
     def call(
         self, wsfunction: str, params: Mapping[str, Any] | None = None, *, write: bool = False

@@ -230,7 +230,6 @@ def _user(
         email=person.email,
         username=make_username(options.username_pattern, person),
         customfields=customfields,
-        school_code=person.school_code,
     )
 
 

@@ -26,7 +26,6 @@ class DesiredUser:
     email: str
     username: str  # preferred; the planner makes it unique when it is taken
     customfields: Mapping[str, str] = field(default_factory=dict)
-    school_code: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,11 +152,6 @@ class ActionKind(StrEnum):
     UNENROL = "unenrol"
     ADD_MEMBER = "add_member"
     REMOVE_MEMBER = "remove_member"
-
-    @property
-    def is_risky(self) -> bool:
-        """Actions a safety threshold watches: they take access away or re-key a login."""
-        return self in (ActionKind.SUSPEND_USER, ActionKind.UNENROL)
 
 
 @dataclass(frozen=True, slots=True)
