@@ -120,6 +120,26 @@ def _grade_text(value: float) -> str:
     return f"{value:.5f}"
 
 
+def _gradable(
+    ctx: CallContext, assignment_id: int, item: str, warnings: list[dict[str, Any]]
+) -> Activity | None:
+    """The assignment if the caller may grade it; else Moodle's warning (``item`` varies)."""
+    activity = ctx.site.activity_of("assign", assignment_id)
+    if activity is not None and access.has_course_capability(
+        ctx.site, ctx.caller, "mod/assign:grade", activity.course
+    ):
+        return activity
+    warnings.append(
+        {
+            "item": item,
+            "itemid": assignment_id,
+            "warningcode": "1",
+            "message": "No access rights in module context",
+        }
+    )
+    return None
+
+
 @ws_function(
     "mod_assign_get_grades",
     S(assignmentids=M(V(Param.INT)), since=default(V(Param.INT), 0)),
@@ -130,18 +150,8 @@ def get_grades(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     assignments: list[dict[str, Any]] = []
     warnings: list[dict[str, Any]] = []
     for assignment_id in params["assignmentids"]:
-        activity = site.activity_of("assign", assignment_id)
-        if activity is None or not access.has_course_capability(
-            site, ctx.caller, "mod/assign:grade", activity.course
-        ):
-            warnings.append(
-                {
-                    "item": "assignment",
-                    "itemid": assignment_id,
-                    "warningcode": "1",
-                    "message": "No access rights in module context",
-                }
-            )
+        activity = _gradable(ctx, assignment_id, "assignment", warnings)
+        if activity is None:
             continue
         grades = sorted(
             (
@@ -228,18 +238,8 @@ def get_submissions(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     assignments: list[dict[str, Any]] = []
     warnings: list[dict[str, Any]] = []
     for assignment_id in params["assignmentids"]:
-        activity = site.activity_of("assign", assignment_id)
-        if activity is None or not access.has_course_capability(
-            site, ctx.caller, "mod/assign:grade", activity.course
-        ):
-            warnings.append(
-                {
-                    "item": "module",
-                    "itemid": assignment_id,
-                    "warningcode": "1",
-                    "message": "No access rights in module context",
-                }
-            )
+        activity = _gradable(ctx, assignment_id, "module", warnings)
+        if activity is None:
             continue
         found = [
             s
