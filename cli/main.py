@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,11 +26,14 @@ from cli.context import (
     EXIT_OK,
     EXIT_PROBLEMS,
     EXIT_SETTINGS,
+    SANDBOX_STATE_FILE,
     AppContext,
     tune_gc,
 )
 from config.settings import SettingsError
 from connector.errors import LmsConfigError, LmsError
+from sandbox.lms import SandboxLms
+from sandbox.options import SandboxOptions
 
 EXIT_NOT_A_ROSTER = 5
 
@@ -163,18 +167,55 @@ def lms_check(
 def sandbox_serve(
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: any free port).")] = 8765,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    state: Annotated[
+        Path, typer.Option(help="The sandbox's state file (what 'bdtx run' provisioned).")
+    ] = SANDBOX_STATE_FILE,
+    fresh: Annotated[bool, typer.Option("--fresh", help="Start from an empty site.")] = False,
 ) -> None:
-    """Run the sandbox LMS as a local HTTP server; prints its URL and tokens."""
-    from sandbox.lms import SandboxLms
+    """Run the sandbox LMS as a local HTTP server; prints its URL and tokens.
+
+    It serves the state the embedded sandbox keeps (so what 'bdtx run' provisioned can
+    be looked at over the real protocol) and saves it again when stopped (Ctrl-C).
+    """
     from sandbox.server import serve_forever, start_server
 
-    sandbox = SandboxLms()
+    options = SandboxOptions(enrolled_users_include_groups=True)
+    sandbox = SandboxLms(options) if fresh else SandboxLms.load_or_new(state, options)
+    kinds = {"syncbot": "service user", "limitedbot": "no capabilities"}
+    for username, kind in zip(sample_participants(sandbox), ("student", "teacher"), strict=False):
+        sandbox.issue_token(username)
+        kinds[username] = kind
     server, url = start_server(sandbox, host, port)
     console.print(f"Sandbox LMS (not a real Moodle) at [bold]{url}[/bold]")
     for user, token in sorted(sandbox.tokens.items()):
-        console.print(f"  token for {user}: {token}")
+        console.print(f"  token for {user} ({kinds.get(user, 'user')}): {token}")
     console.print(f"Use it: BDTX_LMS_URL={url} BDTX_LMS_TOKEN=<syncbot token> bdtx lms check")
-    serve_forever(server)
+    signal.signal(signal.SIGTERM, _stop_on_term)  # a service manager's stop saves too
+    try:
+        serve_forever(server)
+    finally:
+        if not fresh:
+            sandbox.save(state)
+
+
+def _stop_on_term(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def sample_participants(sandbox: SandboxLms) -> list[str]:
+    """One student and one non-editing teacher of the site, if any: tokens to try with."""
+    site = sandbox.site
+    found: dict[int, str] = {}
+    for (level, _), holders in sorted(site.role_assignments.items()):
+        if level != "course":
+            continue
+        for userid, roles in sorted(holders.items()):
+            for role in (5, 4):
+                if role in roles and role not in found:
+                    found[role] = site.users[userid].username
+        if len(found) == 2:
+            break
+    return [found[role] for role in (5, 4) if role in found]
 
 
 # -- roster ------------------------------------------------------------------------------
@@ -308,3 +349,7 @@ def run_main(
 
 
 __all__ = ["EXIT_LMS", "EXIT_NEEDS_ACCEPT", "EXIT_OK", "EXIT_PROBLEMS", "EXIT_SETTINGS", "app"]
+
+
+if __name__ == "__main__":
+    app()
