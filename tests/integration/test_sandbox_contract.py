@@ -30,6 +30,7 @@ from sandbox.fixtures import TEMPLATE_D0
 from sandbox.protocol import flatten_params
 from sandbox.registry import REGISTRY
 from tests.contract import recorded, recorded_cases
+from tests.sandbox_acting import act_as, grade_final_product
 
 RECORDING_CLOCK = 1795559070  # 2026-11-24, the site clock of the recording.
 BAD_TOKEN = "0123456789abcdef0123456789abcdef"
@@ -97,10 +98,6 @@ NOT_IMPLEMENTED = sorted({recorded(n)["function"] for n in ALL_CASES if not _rep
 Setup = Callable[[SandboxLms], None]
 
 
-def _as(lms: SandboxLms, username: str, function: str, params: dict[str, Any]) -> Any:
-    return lms.call(function, params, token=lms.token_for(username))
-
-
 def _open_feedback(lms: SandboxLms) -> None:
     # Recorded by moving the feedback's open event to D0 (update_event_start_day).
     activity = lms.site.activity_of("feedback", 3)
@@ -109,7 +106,7 @@ def _open_feedback(lms: SandboxLms) -> None:
 
 
 def _student_submits(lms: SandboxLms) -> None:
-    _as(
+    act_as(
         lms,
         "nhung.nth",
         "mod_assign_save_submission",
@@ -126,28 +123,11 @@ def _student_submits(lms: SandboxLms) -> None:
     )
 
 
-def _grade(lms: SandboxLms, username: str, userid: int, grade: float) -> None:
-    _as(
-        lms,
-        username,
-        "mod_assign_save_grade",
-        {
-            "assignmentid": 3,
-            "userid": userid,
-            "grade": grade,
-            "attemptnumber": -1,
-            "addattempt": 0,
-            "workflowstate": "",
-            "applytoall": 1,
-        },
-    )
-
-
 def _quiz_attempt(lms: SandboxLms, *, finish: bool) -> None:
-    started = _as(lms, "nhung.nth", "mod_quiz_start_attempt", {"quizid": 3})
+    started = act_as(lms, "nhung.nth", "mod_quiz_start_attempt", {"quizid": 3})
     attempt = started["attempt"]["id"]
     if finish:
-        _as(
+        act_as(
             lms,
             "nhung.nth",
             "mod_quiz_process_attempt",
@@ -164,8 +144,8 @@ def _quiz_attempt(lms: SandboxLms, *, finish: bool) -> None:
 
 def _natural_path(lms: SandboxLms) -> None:
     """Student 5 does everything: view, mark, quiz, submit, graded 85, feedback."""
-    _as(lms, "nhung.nth", "mod_page_view_page", {"pageid": 5})
-    _as(
+    act_as(lms, "nhung.nth", "mod_page_view_page", {"pageid": 5})
+    act_as(
         lms,
         "nhung.nth",
         "core_completion_update_activity_completion_status_manually",
@@ -173,9 +153,9 @@ def _natural_path(lms: SandboxLms) -> None:
     )
     _quiz_attempt(lms, finish=True)
     _student_submits(lms)
-    _grade(lms, "thao.gv", 5, 85)
+    grade_final_product(lms, 5, 85, "thao.gv")
     _open_feedback(lms)
-    _as(
+    act_as(
         lms,
         "nhung.nth",
         "mod_feedback_process_page",
@@ -186,7 +166,7 @@ def _natural_path(lms: SandboxLms) -> None:
 def _override(
     lms: SandboxLms, userid: int, cmid: int, state: int, username: str = "syncbot"
 ) -> None:
-    _as(
+    act_as(
         lms,
         username,
         "core_completion_override_activity_completion_status",
@@ -200,7 +180,7 @@ def _overrides_user6(lms: SandboxLms) -> None:
     _override(lms, 6, 16, 1)
     _override(lms, 6, 15, 0)
     _override(lms, 6, 16, 0, "thao.gv")
-    _grade(lms, "syncbot", 6, 40)
+    grade_final_product(lms, 6, 40, "syncbot")
 
 
 def _partial_user6(lms: SandboxLms) -> None:
@@ -274,8 +254,8 @@ BARE = {
 
 
 def _grades_5_and_6(lms: SandboxLms) -> None:
-    _grade(lms, "thao.gv", 5, 85)
-    _grade(lms, "syncbot", 6, 40)
+    grade_final_product(lms, 5, 85, "thao.gv")
+    grade_final_product(lms, 6, 40, "syncbot")
 
 
 def _quiz_overrides(lms: SandboxLms) -> None:
@@ -344,7 +324,7 @@ SETUPS: dict[str, Setup] = {
     f"{COURSE_STATUS}partial_after_cron": _partial_user6,
     f"{COURSE_STATUS}all_overridden_before_cron": _all_overridden_user7,
     f"{COURSE_STATUS}all_overridden_after_cron": _all_overridden_user7,
-    "gradereport_user_get_grade_items__ok": lambda lms: _grade(lms, "thao.gv", 5, 85),
+    "gradereport_user_get_grade_items__ok": lambda lms: grade_final_product(lms, 5, 85, "thao.gv"),
     "gradereport_user_get_grade_items__after_quiz_and_assign": _natural_path,
     "mod_assign_get_grades__ok": _grades_5_and_6,
     "mod_assign_get_submissions__ok": _student_submits,

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from sandbox import MoodleError, SandboxLms, seed_recording_site
 from sandbox.fixtures import DAY, TEMPLATE_D0
+from tests.sandbox_acting import act_as, grade_final_product
 
 NOW = 1_795_559_070  # D0 + 9 days: the quiz and the assignment are open.
 
@@ -19,27 +18,6 @@ def lms() -> SandboxLms:
     return site
 
 
-def _as(lms: SandboxLms, username: str, function: str, params: dict[str, Any]) -> Any:
-    return lms.call(function, params, token=lms.token_for(username))
-
-
-def _grade(lms: SandboxLms, userid: int, grade: float, username: str = "thao.gv") -> None:
-    _as(
-        lms,
-        username,
-        "mod_assign_save_grade",
-        {
-            "assignmentid": 3,
-            "userid": userid,
-            "grade": grade,
-            "attemptnumber": -1,
-            "addattempt": 0,
-            "workflowstate": "",
-            "applytoall": 1,
-        },
-    )
-
-
 def _states(lms: SandboxLms, userid: int) -> dict[int, int]:
     result = lms.call(
         "core_completion_get_activities_completion_status", {"courseid": 3, "userid": userid}
@@ -48,23 +26,23 @@ def _states(lms: SandboxLms, userid: int) -> dict[int, int]:
 
 
 def test_grade_above_the_maximum_is_silently_ignored(lms: SandboxLms) -> None:
-    _grade(lms, 5, 85)
-    _grade(lms, 5, 150, "syncbot")
+    grade_final_product(lms, 5, 85)
+    grade_final_product(lms, 5, 150, "syncbot")
     grades = lms.call("mod_assign_get_grades", {"assignmentids": [3]})
     assert grades["assignments"][0]["grades"][0]["grade"] == "85.00000"
 
 
 def test_the_natural_path_completes_the_course(lms: SandboxLms) -> None:
     assert set(_states(lms, 5).values()) == {0}
-    _as(lms, "nhung.nth", "mod_page_view_page", {"pageid": 5})
-    _as(
+    act_as(lms, "nhung.nth", "mod_page_view_page", {"pageid": 5})
+    act_as(
         lms,
         "nhung.nth",
         "core_completion_update_activity_completion_status_manually",
         {"cmid": 16, "completed": 1},
     )
-    attempt = _as(lms, "nhung.nth", "mod_quiz_start_attempt", {"quizid": 3})["attempt"]["id"]
-    finished = _as(
+    attempt = act_as(lms, "nhung.nth", "mod_quiz_start_attempt", {"quizid": 3})["attempt"]["id"]
+    finished = act_as(
         lms,
         "nhung.nth",
         "mod_quiz_process_attempt",
@@ -75,7 +53,7 @@ def test_the_natural_path_completes_the_course(lms: SandboxLms) -> None:
         },
     )
     assert finished["state"] == "finished"
-    _as(
+    act_as(
         lms,
         "nhung.nth",
         "mod_assign_save_submission",
@@ -84,11 +62,11 @@ def test_the_natural_path_completes_the_course(lms: SandboxLms) -> None:
             "plugindata": {"onlinetext_editor": {"text": "<p>done</p>", "format": 1, "itemid": 0}},
         },
     )
-    _grade(lms, 5, 85)
+    grade_final_product(lms, 5, 85)
     feedback = lms.site.activity_of("feedback", 3)
     assert feedback is not None
     feedback.settings["timeopen"] = TEMPLATE_D0
-    _as(lms, "nhung.nth", "mod_feedback_process_page", {"feedbackid": 3, "page": 0})
+    act_as(lms, "nhung.nth", "mod_feedback_process_page", {"feedbackid": 3, "page": 0})
     assert _states(lms, 5) == {15: 1, 16: 1, 17: 2, 18: 2, 19: 1}
     status = lms.call("core_completion_get_course_completion_status", {"courseid": 3, "userid": 5})
     assert status["completionstatus"]["completed"] is True
@@ -100,7 +78,7 @@ def test_the_natural_path_completes_the_course(lms: SandboxLms) -> None:
 
 
 def test_a_fail_grade_does_not_complete_the_assignment(lms: SandboxLms) -> None:
-    _as(
+    act_as(
         lms,
         "nhung.nth",
         "mod_assign_save_submission",
@@ -109,7 +87,7 @@ def test_a_fail_grade_does_not_complete_the_assignment(lms: SandboxLms) -> None:
             "plugindata": {"onlinetext_editor": {"text": "x", "format": 1, "itemid": 0}},
         },
     )
-    _grade(lms, 5, 40)
+    grade_final_product(lms, 5, 40)
     assert _states(lms, 5)[18] == 3
 
 
@@ -121,7 +99,7 @@ def test_overrides_win_and_record_who_overrode(lms: SandboxLms) -> None:
     assert (result["state"], result["overrideby"], result["tracking"]) == (1, 3, 2)
     assert _states(lms, 6)[18] == 1
     with pytest.raises(MoodleError) as caught:
-        _as(
+        act_as(
             lms,
             "nhung.nth",
             "core_completion_override_activity_completion_status",
@@ -132,7 +110,7 @@ def test_overrides_win_and_record_who_overrode(lms: SandboxLms) -> None:
 
 def test_manual_completion_only_on_manual_activities(lms: SandboxLms) -> None:
     with pytest.raises(MoodleError) as caught:
-        _as(
+        act_as(
             lms,
             "nhung.nth",
             "core_completion_update_activity_completion_status_manually",
