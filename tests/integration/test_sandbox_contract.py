@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -29,7 +30,8 @@ from sandbox import MoodleError, SandboxLms, SandboxOptions, seed_recording_site
 from sandbox.fixtures import TEMPLATE_D0
 from sandbox.protocol import flatten_params
 from sandbox.registry import REGISTRY
-from tests.contract import recorded, recorded_cases
+from tests.contract import meta, recorded, recorded_cases
+from tests.grading_scenario import CHECKPOINTS, scenario_for_case
 from tests.sandbox_acting import act_as, grade_final_product
 
 RECORDING_CLOCK = 1795559070  # 2026-11-24, the site clock of the recording.
@@ -39,6 +41,8 @@ USERS = {
     "limitedbot": "limitedbot",
     "student nhung.nth": "nhung.nth",
     "teacher thao.gv (editingteacher)": "thao.gv",
+    "teacher lan.gv (non-editing teacher, group 1, 'teacher A')": "lan.gv",
+    "student giang.vt (L6)": "giang.vt",
 }
 # What the sync needs to provision and read back: all of it must be emulated.
 PROVISIONING_AND_READING = (
@@ -389,6 +393,9 @@ def _fields(lms: SandboxLms, name: str, case: dict[str, Any]) -> list[tuple[str,
 
 
 def _sandbox_for(name: str) -> SandboxLms:
+    scenario = scenario_for_case(name)
+    if scenario is not None:
+        return scenario
     options = SandboxOptions(debug=name.endswith("_debug"))
     lms = SandboxLms(options, clock=lambda: RECORDING_CLOCK)
     if name not in BARE:
@@ -536,3 +543,28 @@ def test_shape_comparison_catches_differences() -> None:
     assert shape_mismatches({"a": [{"c": 1}]}, {"a": [{"d": 1}]})
     assert shape_mismatches([], [1])
     assert json.loads(json.dumps(None)) is None
+
+
+def test_every_grading_scenario_case_is_replayed_at_its_point_of_the_story() -> None:
+    """A case of the grading scenario replayed on the recording site would compare nothing
+    meaningful: each one the sandbox can replay must name its checkpoint."""
+    scenario_cases = {Path(file).stem for file in meta("grading_scenario")["files"]}
+    assert set(CHECKPOINTS) <= scenario_cases, "checkpoints name only recorded scenario cases"
+    missing = sorted(scenario_cases & set(REPLAYED) - set(CHECKPOINTS))
+    assert not missing, f"scenario cases without a checkpoint: {missing}"
+
+
+def test_grading_scenario_reproduces_the_recorded_grades_and_graders() -> None:
+    """The story's outcome, value by value: who graded whom, and what."""
+    lms = scenario_for_case("mod_assign_get_grades__course_with_grader_and_outsider")
+    assert lms is not None
+    got = lms.call("mod_assign_get_grades", {"assignmentids": [2]})["assignments"][0]["grades"]
+    expected = recorded("mod_assign_get_grades__course_with_grader_and_outsider")["response"]
+    want = expected["assignments"][0]["grades"]
+
+    def facts(grades: list[dict[str, Any]]) -> list[tuple[int, int, float, int]]:
+        return sorted(
+            (g["userid"], g["grader"], float(g["grade"]), g["timemodified"]) for g in grades
+        )
+
+    assert facts(got) == facts(want)
