@@ -19,6 +19,7 @@ from sandbox.state import (
     Course,
     Enrolment,
     Event,
+    FeedbackResponse,
     Group,
     Message,
     ProfileField,
@@ -63,6 +64,10 @@ def dump_site(site: Site) -> dict[str, Any]:
                 for (cmid, userid), c in site.completions.items()
             ],
             "feedback_done": [[f, u, t] for (f, u), t in site.feedback_done.items()],
+            "feedback_responses": [
+                {**dataclasses.asdict(r), "answers": [[i, v] for i, v in r.answers.items()]}
+                for r in site.feedback_responses.values()
+            ],
             "messages": _records(site.messages),
             "conversations": [[sorted(pair), cid] for pair, cid in site.conversations.items()],
             "enrolments": [_records(by_user.values()) for by_user in site.enrolments.values()],
@@ -120,6 +125,9 @@ def load_site(data: dict[str, Any]) -> Site:
     for cmid, userid, record in data["completions"]:
         site.completions[(cmid, userid)] = Completion(**record)
     site.feedback_done = {(f, u): t for f, u, t in data["feedback_done"]}
+    for record in data.get("feedback_responses", []):
+        response = FeedbackResponse(**{**record, "answers": dict(record["answers"])})
+        site.feedback_responses[(response.feedback, response.userid)] = response
     site.messages = [Message(**record) for record in data["messages"]]
     site.conversations = {frozenset(pair): cid for pair, cid in data["conversations"]}
     for by_course in data["enrolments"]:

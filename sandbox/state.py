@@ -257,6 +257,17 @@ class Submission:
 
 
 @dataclass(slots=True)
+class FeedbackResponse:
+    """One learner's answers to a feedback (survey): item id -> raw value."""
+
+    id: int
+    feedback: int
+    userid: int
+    timemodified: int
+    answers: dict[int, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
 class AssignGrade:
     """A grade given to one user in one assignment."""
 
@@ -354,6 +365,7 @@ class Site:
     quiz_attempts: dict[int, QuizAttempt] = field(default_factory=dict)
     completions: dict[tuple[int, int], Completion] = field(default_factory=dict)
     feedback_done: dict[tuple[int, int], int] = field(default_factory=dict)
+    feedback_responses: dict[tuple[int, int], FeedbackResponse] = field(default_factory=dict)
     messages: list[Message] = field(default_factory=list)
     conversations: dict[frozenset[int], int] = field(default_factory=dict)
     ids: IdSequences = field(default_factory=IdSequences)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sandbox import SandboxLms, SandboxOptions
-from sandbox.options import TEMPLATE_D0
+from sandbox.options import SERVICE_FUNCTIONS, TEMPLATE_D0
 from sandbox.state import Submission
 from tests.sandbox_acting import act_as
 
@@ -43,6 +43,19 @@ LEARNERS = (  # L1..L8, ids 5..12 in this order
     ("khoa.ng", "Khoa", "Ngô Gia"),
 )
 TEACHERS = (("lan.gv", "Lan", "Phạm Thị"), ("son.gv", "Sơn", "Trần Văn"))  # ids 13, 14
+
+
+# Functions the recording clone's service had on top of the production list.
+ADDED_ON_CLONE = (
+    "mod_assign_get_submission_status",
+    "mod_assign_get_user_flags",
+    "mod_assign_list_participants",
+    "mod_assign_get_participant",
+    "mod_feedback_get_analysis",
+    "mod_feedback_get_responses_analysis",
+    "mod_feedback_get_non_respondents",
+    "mod_feedback_get_items",
+)
 
 
 class _Clock:
@@ -100,6 +113,17 @@ def _set_up_course(lms: SandboxLms) -> None:
     assert feedback is not None
     quiz.settings["timeclose"] = TEMPLATE_D0 + 30 * DAY
     feedback.settings["timeopen"] = TEMPLATE_D0
+    # The clone's template had the survey of the real-moodle tools' TPL-MODULE: one
+    # required, non-anonymous satisfaction question with four options.
+    feedback.name = "Phiếu khảo sát (Survey)"
+    feedback.settings["anonymous"] = 2
+    [item] = feedback.settings["items"]
+    item.update(
+        name="Mức độ hài lòng",
+        label="satisfaction",
+        presentation="r>>>>>Rất hài lòng|Hài lòng|Bình thường|Không hài lòng",
+        required=True,
+    )
     learners = [_user(i, *person, "HV") for i, person in enumerate(LEARNERS, 1)]
     teachers = [_user(i, *person, "GV") for i, person in enumerate(TEACHERS, 1)]
     lms.call("core_user_create_users", {"users": learners + teachers})
@@ -275,7 +299,9 @@ def build_grading_scenario(
     if through not in STEP_NAMES:
         raise ValueError(f"no step {through!r} in the grading scenario")
     clock = _Clock(SETUP_CLOCK)
-    lms = SandboxLms(SandboxOptions(), clock=clock)
+    lms = SandboxLms(
+        SandboxOptions(service_functions=SERVICE_FUNCTIONS + ADDED_ON_CLONE), clock=clock
+    )
     for step in STORY:
         clock.now = step.at
         if step.name not in skip:
@@ -327,6 +353,10 @@ CHECKPOINTS: dict[str, tuple[str, frozenset[str]]] = {
         frozenset(),
     ),
     "gradereport_user_get_grade_items__group1_only": (GRADED, frozenset()),
+    "mod_feedback_get_analysis__course_after_3_answers": (GRADED, frozenset()),
+    "mod_feedback_get_analysis__group2": (GRADED, frozenset()),
+    "mod_feedback_get_non_respondents__course_after_3_answers": (GRADED, frozenset()),
+    "mod_feedback_get_responses_analysis__course_after_3_answers": (GRADED, frozenset()),
 }
 
 

@@ -568,3 +568,28 @@ def test_grading_scenario_reproduces_the_recorded_grades_and_graders() -> None:
         )
 
     assert facts(got) == facts(want)
+
+
+def test_grading_scenario_survey_reports_match_the_recording_value_by_value() -> None:
+    """Who answered what, who did not, and the counts per option, as real Moodle said."""
+    lms = scenario_for_case("mod_feedback_get_responses_analysis__course_after_3_answers")
+    assert lms is not None
+    for name in (
+        "mod_feedback_get_responses_analysis__course_after_3_answers",
+        "mod_feedback_get_non_respondents__course_after_3_answers",
+        "mod_feedback_get_analysis__course_after_3_answers",
+        "mod_feedback_get_analysis__group2",
+    ):
+        case = recorded(name)
+        assert lms.call(case["function"], case["params"]) == case["response"], name
+
+
+def test_non_respondents_come_twenty_at_a_time_unless_perpage_says_otherwise() -> None:
+    """Moodle's quirk: perpage 0 means 20 per call and ``page`` is then an offset."""
+    lms = scenario_for_case("mod_feedback_get_non_respondents__course_after_3_answers")
+    assert lms is not None
+    first = lms.call("mod_feedback_get_non_respondents", {"feedbackid": 2, "page": 1})
+    assert [u["userid"] for u in first["users"]] == [7, 10, 11, 12]
+    assert first["total"] == 5
+    paged = lms.call("mod_feedback_get_non_respondents", {"feedbackid": 2, "page": 1, "perpage": 2})
+    assert [u["userid"] for u in paged["users"]] == [10, 11]
