@@ -175,7 +175,7 @@ def _template_activities(site: Site, course: Course, d0: int, now: int) -> None:
         2,
         "quiz",
         "Bài kiểm tra nhanh (Quiz)",
-        idnumber="QUIZ1",
+        idnumber="quiz_auto",
         intro="Test quiz 1",
         completion=2,
         completionusegrade=True,
@@ -197,7 +197,7 @@ def _template_activities(site: Site, course: Course, d0: int, now: int) -> None:
         3,
         "assign",
         "Final product",
-        idnumber="FINAL",
+        idnumber="final_product",
         intro="Nộp sản phẩm cuối khóa.",
         completion=2,
         completionsubmit=True,
@@ -218,6 +218,7 @@ def _template_activities(site: Site, course: Course, d0: int, now: int) -> None:
         4,
         "feedback",
         "Phiếu phản hồi (Feedback)",
+        idnumber="survey",
         intro="Test feedback 1",
         completion=2,
         completionsubmit=True,
@@ -226,12 +227,14 @@ def _template_activities(site: Site, course: Course, d0: int, now: int) -> None:
             "timeopen": d0 + 21 * DAY,
             "timeclose": d0 + 28 * DAY,
             "page_after_submit": "This is page after submit",
+            "anonymous": 2,
             "items": [
                 {
                     "name": "Mức độ hài lòng",
-                    "label": "q1",
+                    "label": "satisfaction",
                     "typ": "multichoice",
-                    "presentation": "r>>>>>Tốt|Trung bình|Kém",
+                    "presentation": "r>>>>>Rất hài lòng|Hài lòng|Bình thường|Không hài lòng",
+                    "required": True,
                 }
             ],
         },
@@ -302,6 +305,21 @@ def _course(fullname: str, shortname: str, categoryid: int, start: int) -> dict[
     }
 
 
+def _as_recorded_template(site: Site) -> None:
+    """The recorded site's template predates the activity ID numbers and the survey
+    question of today's TPL-MODULE (tools/real-moodle/template_course.php)."""
+    template = site.courses[site.course_by_shortname[TEMPLATE_SHORTNAME]]
+    old_idnumbers = {"quiz_auto": "QUIZ1", "final_product": "FINAL", "survey": ""}
+    for activity in site.activities.values():
+        if activity.course != template.id:
+            continue
+        activity.idnumber = old_idnumbers.get(activity.idnumber, activity.idnumber)
+        if activity.modname == "feedback":
+            activity.settings.pop("anonymous", None)
+            for item in activity.settings["items"]:
+                item.update(label="q1", presentation="r>>>>>Tốt|Trung bình|Kém", required=False)
+
+
 def seed_recording_site(lms: SandboxLms) -> None:
     """Rebuild the recorded site on a fresh sandbox LMS, with the recorded ids.
 
@@ -312,6 +330,7 @@ def seed_recording_site(lms: SandboxLms) -> None:
     and 2 of K26-A with the students split between them (17 in group 1); cohort
     ``K2026-BP``; participant tokens for ``nhung.nth`` and ``thao.gv``.
     """
+    _as_recorded_template(lms.site)
     d1 = TEMPLATE_D0 + 5 * 7 * DAY
     lms.call(
         "core_course_create_categories",

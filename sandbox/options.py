@@ -81,6 +81,9 @@ SERVICE_FUNCTIONS: tuple[str, ...] = (
     "mod_quiz_save_overrides",
 )
 
+# What bdtx's README asks a site to add to the recorded service (the completion pull).
+README_ADDED_FUNCTIONS: tuple[str, ...] = ("mod_feedback_get_responses_analysis",)
+
 # What learners and teachers use through the mobile-app style participant service.
 PARTICIPANT_EXTRA_FUNCTIONS: tuple[str, ...] = (
     "mod_page_view_page",
@@ -112,7 +115,7 @@ class SandboxOptions:
     version: str = VERSION
     wwwroot: str = "http://127.0.0.1:8080"
     profile_fields: tuple[ProfileField, ...] = DEFAULT_PROFILE_FIELDS
-    service_functions: tuple[str, ...] = SERVICE_FUNCTIONS
+    service_functions: tuple[str, ...] = SERVICE_FUNCTIONS + README_ADDED_FUNCTIONS
     participant_functions: tuple[str, ...] = SERVICE_FUNCTIONS + PARTICIPANT_EXTRA_FUNCTIONS
     enrolled_users_include_groups: bool = False
     token_seed: str = "bdtx-sandbox"
