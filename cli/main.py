@@ -56,6 +56,8 @@ app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(roster_app, name="roster")
 app.add_typer(classes_app, name="classes")
 app.add_typer(sync_app, name="sync")
+grading_app = typer.Typer(help="Progress, grades and completion.", no_args_is_help=True)
+app.add_typer(grading_app, name="grading")
 
 ConfigOption = Annotated[
     Path | None, typer.Option("--config", "-c", help="Config file (default: config/bdtx.toml).")
@@ -329,6 +331,24 @@ def sync_history(config: ConfigOption = None, as_json: JsonOption = False) -> No
 
     with _context(config, quiet=as_json) as ctx:
         raise typer.Exit(show_history(ctx, as_json=as_json))
+
+
+# -- grading -----------------------------------------------------------------------------
+
+
+@grading_app.command("pull")
+def grading_pull(
+    run: Annotated[
+        list[str] | None, typer.Option("--run", help="A run id (default: every run).")
+    ] = None,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Pull progress and grades from the LMS and decide each learner's completion."""
+    from cli.grading_cmd import run_pull
+
+    with _context(config, quiet=as_json) as ctx:
+        raise typer.Exit(run_pull(ctx, run or [], as_json=as_json, now=_now))
 
 
 # -- the main job ------------------------------------------------------------------------

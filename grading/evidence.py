@@ -64,6 +64,7 @@ class LearnerEvidence:
     identity_code: str
     class_code: str
     seat: Seat = Seat.MAIN
+    course_idnumber: str = ""
     exempt: bool = False
     activities: Mapping[str, ActivityEvidence] = field(default_factory=dict)
     final: FinalAssignment = field(default_factory=FinalAssignment)

@@ -299,6 +299,7 @@ def pull_run(
                     identity_code=seat.identity_code,
                     class_code=next(iter(sorted(seat.groups)), ""),
                     seat=Seat.REFERENCE if seat.reference else Seat.MAIN,
+                    course_idnumber=facts.idnumber,
                     exempt=seat.identity_code in exempt,
                     activities=_activities(facts, learner_id, policy),
                     final=FinalAssignment(

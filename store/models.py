@@ -159,3 +159,38 @@ class SyncAction(SQLModel, table=True):
     status: str = Field(default="pending", max_length=16)  # pending / done / failed / unknown
     error: str = Field(default="", max_length=2000)
     updated_at: datetime
+
+
+class GradingPull(SQLModel, table=True):
+    """One pull of a run's progress and grades from the LMS, and what it cost."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: str = Field(max_length=32, index=True)
+    started_at: datetime
+    finished_at: datetime | None = None
+    status: str = Field(default="running", max_length=16)  # running / done / failed
+    counts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    calls: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    problems: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class LearnerResult(SQLModel, table=True):
+    """The completion decision for one seat (person x course) at one pull."""
+
+    pull_id: int = Field(foreign_key="gradingpull.id", primary_key=True)
+    identity_code: str = Field(primary_key=True, max_length=32)
+    course_idnumber: str = Field(primary_key=True, max_length=255)
+    run_id: str = Field(max_length=32, index=True)
+    class_code: str = Field(default="", max_length=160)
+    seat: str = Field(default="main", max_length=16)  # main / reference
+    outcome: str = Field(max_length=16)  # completed / not_completed / exempt / reference
+    reasons: str = Field(default="", max_length=200)  # reason codes, comma-separated
+    explanation: str = Field(default="", max_length=2000)  # Vietnamese, every reason
+    final_grade: float | None = None
+    final_grade_max: float | None = None
+    grader_id: int | None = None
+    auto_pass: bool = False
+    assessor_pass: bool = False
+    survey_answered: bool = False
+    survey_positive: bool | None = None
+    activities: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

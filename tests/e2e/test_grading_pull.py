@@ -241,3 +241,32 @@ def test_calls_grow_with_courses_not_learners(acted: tuple[ClassInLms, RunPull])
         "mod_assign_get_grades": 1,
     }
     assert "mod_assign_get_submission_status" not in pulled.calls
+
+
+def test_a_pull_is_stored_with_every_seat_and_its_reasons(
+    acted: tuple[ClassInLms, RunPull], province: Province
+) -> None:
+    from grading import service
+    from store.grading_repo import latest_pull, results_of
+
+    one, _ = acted
+    ctx = province.ctx
+    report = service.pull(ctx.engine(), ctx.lms(), ctx.settings, "M4-2023", now=BEFORE_RUN)
+    assert report.counts["completed"] == 1
+    assert report.counts["reason:grader_not_assessor"] == 1
+    assert [r.identity_code for r in report.flagged] == [list(one.learners)[5]]
+    assert (report.survey_answered, report.survey_positive) == (2, 1)
+    with session_scope(ctx.engine()) as session:
+        pull = latest_pull(session, "M4-2023")
+        assert pull is not None
+        assert pull.id == report.pull_id
+        assert pull.counts == dict(report.counts)
+        assert pull.calls["gradereport_user_get_grade_items"] == 28
+        rows = {(r.identity_code, r.course_idnumber): r for r in results_of(session, pull.id)}
+    assert len(rows) == len(report.results)
+    first, second, third = list(one.learners)[:3]
+    assert rows[(first, COURSE)].outcome == "completed"
+    assert rows[(first, COURSE)].survey_positive is True
+    assert rows[(second, COURSE)].reasons == "no_auto_pass"
+    assert "quiz_auto: 0/5 điểm, chưa đạt" in rows[(second, COURSE)].explanation
+    assert rows[(third, COURSE)].explanation == "Chưa nộp bài tập cuối khóa"
