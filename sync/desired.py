@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from config.settings import ProvisioningSettings, RunSettings
-from roster.schedule import build_schedule, local_midnight_epoch
+from scheduler.schedule import build_schedule, local_midnight_epoch
 from store.models import ClassMember, ClassStaff, LmsAccount, Person, School, TrainingClass
 from sync.model import (
     STUDENT_ROLE,
