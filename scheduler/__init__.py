@@ -1,5 +1,6 @@
 """The run calendar and, later, the daemon that follows it.
 
 Every date rule lives here: :mod:`scheduler.schedule` gives a run's days (7 online, 2 virtual
-class, 7 online, then grading) in the site's time zone. Pure: time is passed in.
+class, 7 online, then grading); :mod:`scheduler.timeline` the same as instants in the site's
+time zone, with the key instants the daemon acts on. Pure: time is passed in.
 """
