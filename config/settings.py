@@ -16,9 +16,10 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from datetime import date, datetime, time
+from datetime import date, datetime, time, tzinfo
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfoNotFoundError
 
 from pydantic import (
     BaseModel,
@@ -30,6 +31,9 @@ from pydantic import (
     model_validator,
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from scheduler.schedule import LOCAL_TIMEZONE_NAME, local_zone
+from scheduler.validation import validate_runs
 
 CONFIG_DIR = Path(__file__).resolve().parent
 DEFAULT_CONFIG_FILE = CONFIG_DIR / "bdtx.toml"
@@ -237,7 +241,28 @@ class Settings(BaseSettings):
     provisioning: ProvisioningSettings = Field(default_factory=ProvisioningSettings)
     roster: RosterSettings = Field(default_factory=RosterSettings)
     max_class_size: int = Field(default=50, ge=5, le=500)
-    timezone: str = "Asia/Ho_Chi_Minh"
+    timezone: str = LOCAL_TIMEZONE_NAME
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        try:
+            local_zone(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (e.g. Asia/Ho_Chi_Minh)") from None
+        return value
+
+    @model_validator(mode="after")
+    def _check_runs(self) -> Settings:
+        problems = validate_runs(self.runs, self.site_zone())
+        if problems:
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            raise ValueError(f"{problems[0]}{more}")
+        return self
+
+    def site_zone(self) -> tzinfo:
+        """The site's time zone: run days and instants are local times in it."""
+        return local_zone(self.timezone)
 
     @classmethod
     def settings_customise_sources(
@@ -295,19 +320,33 @@ def _env_name(location: tuple[int | str, ...]) -> str:
     return ""
 
 
-def _describe(error: ValidationError) -> str:
+def _describe(error: ValidationError, data: Mapping[str, Any]) -> str:
     first = error.errors()[0]
     location = tuple(first["loc"])
-    name = "".join(f"[{p + 1}]" if isinstance(p, int) else f".{p}" for p in location)
-    name = name.lstrip(".") or "settings"
+    message = first["msg"].removeprefix("Value error, ")
+    if not location:  # a check across settings: the message names the setting itself
+        return f"Setting {message}"
+    name = "".join(_location_part(location[:i], p, data) for i, p in enumerate(location))
+    name = name.lstrip(".")
     env = _env_name(location)
     where = f"{name} ({env})" if env else name
-    message = first["msg"].removeprefix("Value error, ")
     if first["type"] == "extra_forbidden":
         message = "unknown setting (misspelt?)"
     more = len(error.errors()) - 1
     suffix = f" (and {more} more)" if more else ""
     return f"Setting {where}: {message}{suffix}"
+
+
+def _location_part(parent: tuple[int | str, ...], part: int | str, data: Mapping[str, Any]) -> str:
+    """``.key``, ``[n]`` (1-based), or ``[id]`` for a run that has an id: runs[M4-2023]."""
+    if not isinstance(part, int):
+        return f".{part}"
+    if parent == ("runs",):
+        runs = data.get("runs")
+        run = runs[part] if isinstance(runs, list) and part < len(runs) else None
+        if isinstance(run, Mapping) and isinstance(run.get("id"), str) and run["id"]:
+            return f"[{run['id']}]"
+    return f"[{part + 1}]"
 
 
 def read_toml(path: Path) -> dict[str, Any]:
@@ -337,4 +376,4 @@ def load_settings(config_file: Path | None = None) -> Settings:
     try:
         return Settings(**data)
     except ValidationError as exc:
-        raise SettingsError(_describe(exc)) from None
+        raise SettingsError(_describe(exc, data)) from None
