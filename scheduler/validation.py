@@ -164,7 +164,9 @@ class TemplateActivity:
 
     modname: str  # "assign", "quiz", "feedback", ...
     name: str
-    idnumber: str = ""
+    # None: not read (core_course_get_contents does not give it; core_course_get_course_module
+    # does); "" the activity has none.
+    idnumber: str | None = None
     # Its dates, field -> epoch seconds ("duedate", "timeopen", ...); 0 means not set.
     dates: Mapping[str, int] = field(default_factory=dict)
 
@@ -173,7 +175,8 @@ def check_templates(
     runs: Iterable[RunSettings], templates: Mapping[str, Sequence[TemplateActivity]]
 ) -> list[RunProblem]:
     """Problems of the runs' template courses; ``templates``: the LMS's courses by shortname
-    (only those found) -> their activities."""
+    (only those found) -> their activities. The configured activity ID numbers are checked
+    only when the activities' ID numbers were read."""
     problems = []
     for run in runs:
         activities = templates.get(run.template_course)
@@ -196,6 +199,8 @@ def check_templates(
                 )
             )
         idnumbers = {activity.idnumber for activity in activities}
+        if idnumbers <= {None}:
+            continue
         for key, idnumber in run.activities.model_dump().items():
             if idnumber not in idnumbers:
                 problems.append(

@@ -12,6 +12,7 @@ import pytest
 
 from config.settings import DEFAULT_CONFIG_FILE, RunSettings, SettingsError, load_settings
 from scheduler.validation import RunProblem, TemplateActivity, check_templates, validate_runs
+from tests.contract import recorded
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -284,4 +285,25 @@ def test_configured_activity_id_numbers_missing_from_the_template_are_named() ->
             "activities.module_completed",
             "template 'TPL-MODULE' has no activity with ID number 'module_completed'",
         ),
+    ]
+
+
+def test_the_recorded_template_has_dates_to_move() -> None:
+    """What core_course_get_contents answered for the real template (no ID numbers there)."""
+    sections = recorded("core_course_get_contents__dates_template")["response"]
+    activities = [
+        TemplateActivity(
+            module["modname"],
+            module["name"],
+            dates={date["dataid"]: date["timestamp"] for date in module["dates"]},
+        )
+        for section in sections
+        for module in section["modules"]
+    ]
+
+    assert check_templates([make_run()], {"TPL-MODULE": activities}) == []
+    undated = [a for a in activities if not a.dates]
+    assert [str(p) for p in check_templates([make_run()], {"TPL-MODULE": undated})] == [
+        "runs[M4-2023].template_course: template 'TPL-MODULE' has no dated activity (due "
+        "date, open or close time) to move to the run's dates"
     ]
