@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from config.settings import ProvisioningSettings, RunSettings
-from roster.schedule import build_schedule, local_midnight_epoch
+from scheduler.timeline import run_timeline
 from store.models import ClassMember, ClassStaff, LmsAccount, Person, School, TrainingClass
 from sync.model import (
     STUDENT_ROLE,
@@ -115,8 +115,8 @@ def build_desired(
         )
         key = CourseKey(run.id, klass.level, klass.audience, klass.subject)
         idnumber = course_idnumber(prefix, key)
-        schedule = build_schedule(run.start, extensions={class_id: klass.grading_extension_days})
-        start = local_midnight_epoch(run.start)
+        timeline = run_timeline(run, extensions={class_id: klass.grading_extension_days})
+        start = int(timeline.start.timestamp())
         courses.setdefault(
             idnumber,
             DesiredCourse(
@@ -127,13 +127,13 @@ def build_desired(
                 template_shortname=run.template_course,
                 startdate=start,
                 # The course runs day 1 to day 16; enrolments stay open through grading.
-                enddate=schedule.online_2.closes_at(),
+                enddate=int(timeline.submission_due.timestamp()),
                 run_id=run.id,
             ),
         )
         groups[(idnumber, class_id)] = DesiredGroup(idnumber, class_id, klass.name)
         course_of_class[class_id] = idnumber
-        class_end[class_id] = (start, schedule.grading(class_id).closes_at())
+        class_end[class_id] = (start, int(timeline.grading_due(class_id).timestamp()))
     enrolments = _enrolments(snapshot, classes, course_of_class, class_end)
     enrolled = {code for _, code in enrolments}
     users = {

@@ -101,7 +101,8 @@ def test_token_in_the_file_is_refused(tmp_path: Path) -> None:
         ("[lms]\nfield_budget = 10\n", {}, r"lms.field_budget .*greater than or equal to 100"),
         ("[lms]\nurll = 1\n", {}, r"lms.urll .*unknown setting"),
         ("max_class_size = 'big'\n", {}, r"Setting max_class_size: "),
-        ("[[runs]]\nid = 'M4'\nmodule = 4\n", {}, r"Setting runs\[1\]\.start: Field required"),
+        ("[[runs]]\nid = 'M4'\nmodule = 4\n", {}, r"Setting runs\[M4\]\.start: Field required"),
+        ("[[runs]]\nmodule = 4\n", {}, r"Setting runs\[1\]\.id: Field required"),
     ],
 )
 def test_one_message_names_the_bad_setting(
