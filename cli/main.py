@@ -115,11 +115,20 @@ def lms_check(
     ] = False,
 ) -> None:
     """Connect; show site, release and user; list every missing function and capability."""
-    from connector.check import MISSING, NOT_CHECKED, check_lms
+    from connector.check import MISSING, NOT_CHECKED, WARNING, check_lms
+    from connector.check_groups import ReporterProbe, add_reporter_check
+    from sync.desired import run_category_idnumber
 
     with _context(config, quiet=as_json) as ctx:
-        template = ctx.settings.runs[0].template_course if ctx.settings.runs else "TPL-MODULE"
+        settings = ctx.settings
+        template = settings.runs[0].template_course if settings.runs else "TPL-MODULE"
         report = check_lms(ctx.lms(), template)
+        prefix = settings.provisioning.category_prefix
+        probe = ReporterProbe(
+            teacher_roleid=settings.provisioning.role_ids.get("teacher", 4),
+            category_idnumbers=tuple(run_category_idnumber(prefix, r.id) for r in settings.runs),
+        )
+        add_reporter_check(report, ctx.lms(), probe)
         if as_json:
             _print_json(
                 {
@@ -128,6 +137,7 @@ def lms_check(
                     "user": report.username,
                     "ok": report.ok,
                     "problems": [vars(line) for line in report.problems],
+                    "warnings": [vars(line) for line in report.warnings],
                 }
             )
         else:
@@ -135,7 +145,7 @@ def lms_check(
                 f"Site: [bold]{report.site_name}[/bold]  release {report.release}  "
                 f"user {report.username} (id {report.userid})"
             )
-            wanted = (MISSING, NOT_CHECKED) if show_all else (MISSING,)
+            wanted = (MISSING, WARNING, NOT_CHECKED) if show_all else (MISSING, WARNING)
             shown = [line for line in report.lines if line.status in wanted]
             if shown:
                 table = Table(title="What the Moodle side still needs")
@@ -152,11 +162,13 @@ def lms_check(
             checked = len(report.lines) - unchecked
             missing = len(report.problems)
             verdict = "[green]ready[/green]" if report.ok else f"[red]{missing} missing[/red]"
+            if report.warnings:
+                verdict += f", [yellow]{len(report.warnings)} warning(s)[/yellow]"
             ctx.console.print(f"{checked} checks: {verdict}")
             if unchecked and not show_all:
                 ctx.console.print(
-                    f"{unchecked} capabilities cannot be probed without writing: the README "
-                    "lists them; --all shows them here."
+                    f"{unchecked} checks could not be made (most capabilities cannot be "
+                    "probed without writing: the README lists them); --all shows them and why."
                 )
         if not report.ok:
             raise typer.Exit(EXIT_PROBLEMS)

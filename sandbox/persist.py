@@ -79,6 +79,11 @@ def dump_site(site: Site) -> dict[str, Any]:
                 for (level, instance), by_user in site.role_assignments.items()
                 for userid, roles in by_user.items()
             ],
+            "role_changes": [
+                [roleid, capability, allowed]
+                for roleid, changes in site.role_changes.items()
+                for capability, allowed in changes.items()
+            ],
         }
 
 
@@ -139,4 +144,7 @@ def load_site(data: dict[str, Any]) -> Site:
     for level, instance, userid, roles in data["role_assignments"]:
         for roleid in roles:
             site.assign_role(level, instance, userid, roleid)
+    # Files saved before role changes were kept have none.
+    for roleid, capability, allowed in data.get("role_changes", []):
+        site.role_changes.setdefault(int(roleid), {})[capability] = bool(allowed)
     return site

@@ -368,6 +368,9 @@ class Site:
     feedback_responses: dict[tuple[int, int], FeedbackResponse] = field(default_factory=dict)
     messages: list[Message] = field(default_factory=list)
     conversations: dict[frozenset[int], int] = field(default_factory=dict)
+    # What an administrator changed in the stock roles (Define roles): roleid ->
+    # capability -> allowed. Empty: the roles as Moodle installs them.
+    role_changes: dict[int, dict[str, bool]] = field(default_factory=dict)
     ids: IdSequences = field(default_factory=IdSequences)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 

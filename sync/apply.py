@@ -282,13 +282,15 @@ class Applier:
                 continue
             self.ids.courses[action.key] = created.id
             made.append((action, created.id))
-        # A copy keeps the template's idnumber-less settings: set idnumber and dates.
+        # A copy keeps the template's settings: set idnumber, dates and group mode.
         updates = {
             id(a): CourseUpdate(
                 id=course_id,
                 idnumber=str(a.data["idnumber"]),
                 startdate=int(str(a.data["startdate"])),
                 enddate=int(str(a.data["enddate"])),
+                groupmode=_opt_int(a.data, "groupmode"),
+                groupmodeforce=_opt_bool(a.data, "groupmodeforce"),
             )
             for a, course_id in made
         }
@@ -305,6 +307,8 @@ class Applier:
                 idnumber=_opt_str(a.data, "idnumber"),
                 startdate=_opt_int(a.data, "startdate"),
                 enddate=_opt_int(a.data, "enddate"),
+                groupmode=_opt_int(a.data, "groupmode"),
+                groupmodeforce=_opt_bool(a.data, "groupmodeforce"),
             )
             for a in actions
         }
@@ -545,6 +549,13 @@ def _opt_str(data: Mapping[str, object], key: str) -> str | None:
 def _opt_int(data: Mapping[str, object], key: str) -> int | None:
     value = data.get(key)
     return None if value is None else int(str(value))
+
+
+def _opt_bool(data: Mapping[str, object], key: str) -> bool | None:
+    value = data.get(key)
+    if value is None or isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in ("1", "true")
 
 
 def _as_list(value: object) -> list[object]:

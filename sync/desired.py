@@ -67,6 +67,11 @@ class CourseKey:
     subject: str
 
 
+def run_category_idnumber(prefix: str, run_id: str) -> str:
+    """The category of a run's courses, ``BDTX-M4-2023``."""
+    return f"{prefix}-{run_id}"
+
+
 def course_idnumber(prefix: str, key: CourseKey) -> str:
     return f"{prefix}-{key.run_id}-{key.level}-{key.audience}-{slug(key.subject)}"
 
@@ -108,7 +113,7 @@ def build_desired(
         run = runs_by_id[klass.run_id]
         year = f"{prefix}-{run.start.year}"
         categories.setdefault(year, DesiredCategory(year, f"BDTX năm {run.start.year}"))
-        run_category = f"{prefix}-{run.id}"
+        run_category = run_category_idnumber(prefix, run.id)
         categories.setdefault(
             run_category,
             DesiredCategory(run_category, run.name or f"Mô đun {run.module}", year),

@@ -499,6 +499,8 @@ def duplicate_course(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]
         startdate=source.startdate,
         enddate=source.enddate,
         visible=params["visible"],
+        groupmode=source.groupmode,
+        groupmodeforce=source.groupmodeforce,
         enablecompletion=source.enablecompletion,
         showactivitydates=source.showactivitydates,
         showcompletionconditions=source.showcompletionconditions,

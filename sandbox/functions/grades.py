@@ -141,12 +141,23 @@ def _user_grades(ctx: CallContext, course: Course, user: User) -> dict[str, Any]
     S(courseid=V(Param.INT), userid=default(V(Param.INT), 0), groupid=default(V(Param.INT), 0)),
 )
 def get_grade_items(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
-    """Grade items of one user, or of every student (by last name) when userid is 0."""
+    """Grade items of one user, or of every student (by last name) when userid is 0.
+
+    In a separate-groups course a caller without ``moodle/site:accessallgroups`` sees
+    the students of one of their groups (their first by name, unless ``groupid`` names
+    another of theirs); another group, a user of another group, or belonging to no group
+    at all is ``notingroup``.
+    """
     site = ctx.site
     course = validate_course_context(ctx, params["courseid"])
     userid = params["userid"]
     if userid != ctx.caller.userid:
         access.require_course(site, ctx.caller, "moodle/grade:viewall", course.id)
+    if userid and not access.user_groups_visible(site, ctx.caller, course, userid):
+        raise errors.not_in_group()
+    group_id = params["groupid"] or access.active_group(site, ctx.caller, course)
+    if not access.group_visible(site, ctx.caller, course, group_id):
+        raise errors.not_in_group()
     if userid:
         user = site.users.get(userid)
         if user is None or not site.is_enrolled(course.id, userid):
@@ -158,8 +169,8 @@ def get_grade_items(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
             for uid in site.enrolments.get(course.id, {})
             if completion.STUDENT in site.roles_in("course", course.id, uid)
         ]
-        if params["groupid"]:
-            members = site.group_members.get(params["groupid"], {})
+        if group_id:
+            members = site.group_members.get(group_id, {})
             users = [u for u in users if u.id in members]
         users.sort(key=lambda u: (u.lastname, u.firstname, u.id))
     return {"usergrades": [_user_grades(ctx, course, user) for user in users], "warnings": []}

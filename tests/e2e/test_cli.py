@@ -589,6 +589,29 @@ def test_lms_check_on_the_embedded_sandbox_is_ready(config: Path) -> None:
     assert data["user"] == "syncbot"
 
 
+def test_lms_check_warns_when_reporters_would_see_every_class(
+    provisioned: Path, workdir: Path
+) -> None:
+    data = as_json(bdtx("lms", "check", "--json", "--config", provisioned))
+    assert (data["ok"], data["warnings"]) == (True, [])
+
+    # The site's administrator gives the non-editing teacher access to all groups.
+    state = workdir / "var" / "sandbox-lms.json"
+    sandbox = SandboxLms.load_or_new(state)
+    sandbox.site.role_changes[4] = {"moodle/site:accessallgroups": True}
+    sandbox.save(state)
+
+    result = bdtx("lms", "check", "--json", "--config", provisioned)
+    assert result.exit_code == 0, result.output  # a warning, not a missing requirement
+    data = as_json(result)
+    assert data["ok"] is True
+    assert [(w["kind"], w["status"]) for w in data["warnings"]] == [("role", "warning")]
+    assert "moodle/site:accessallgroups" in data["warnings"][0]["name"]
+    text = bdtx("lms", "check", "--config", provisioned)
+    assert text.exit_code == 0
+    assert "1 warning(s)" in flat(text.output)
+
+
 def serve_env(monkeypatch: pytest.MonkeyPatch, url: str, token: str) -> None:
     monkeypatch.setenv("BDTX_LMS_URL", url)
     monkeypatch.setenv("BDTX_LMS_TOKEN", token)

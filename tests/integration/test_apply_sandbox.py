@@ -178,3 +178,33 @@ def test_a_learner_who_becomes_assessor_changes_role_in_the_lms() -> None:
     )
     assert enrolment.roles == frozenset({"teacher"})
     assert plan(promoted, after, now=NOW).actions == ()
+
+
+def test_courses_get_separate_forced_groups_and_keep_them() -> None:
+    sandbox = SandboxLms()
+    lms = lms_for(sandbox)
+    people = [person("7000000001"), person("7000000003")]
+    wanted = replace(
+        desired(people, {"7000000001": "L01", "7000000003": "L02"}),
+        managed=frozenset({"7000000001", "7000000003"}),
+    )
+    actual = read_actual(lms, wanted)
+    Applier(lms, ListJournal(), actual, ApplyOptions()).apply(plan(wanted, actual, now=NOW))
+    site = sandbox.site
+    template = site.courses[site.course_by_shortname["TPL-MODULE"]]
+    course = site.courses[site.course_by_idnumber["M4-2023-THCS-GV-TOAN"]]
+    # The copy starts in the template's "no groups" mode; the sync sets its own.
+    assert (template.groupmode, template.groupmodeforce) == (0, 0)
+    assert (course.groupmode, course.groupmodeforce) == (1, 1)
+    assert plan(wanted, read_actual(lms, wanted), now=NOW).actions == ()
+
+    # Someone puts the course back to "no groups" by hand: the next sync corrects it.
+    site.update_course(course, {"groupmode": 0, "groupmodeforce": 0})
+    actual = read_actual(lms, wanted)
+    fix = plan(wanted, actual, now=NOW)
+    assert [(a.kind, dict(a.data)) for a in fix.actions] == [
+        (ActionKind.UPDATE_COURSE, {"id": course.id, "groupmode": 1, "groupmodeforce": True})
+    ]
+    assert Applier(lms, ListJournal(), actual, ApplyOptions()).apply(fix).failures() == []
+    assert (course.groupmode, course.groupmodeforce) == (1, 1)
+    assert plan(wanted, read_actual(lms, wanted), now=NOW).actions == ()
