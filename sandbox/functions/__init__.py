@@ -3,6 +3,7 @@
 from sandbox.functions import (
     assign,
     calendar,
+    calendar_move,
     completion_ws,
     contents,
     courses,
@@ -20,6 +21,7 @@ from sandbox.functions import (
 __all__ = [
     "assign",
     "calendar",
+    "calendar_move",
     "completion_ws",
     "contents",
     "courses",
