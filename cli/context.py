@@ -139,6 +139,9 @@ class AppContext:
         if self._lms is not None:
             self._lms.client.close()
         if self._sandbox is not None:
+            # Moodle's cron runs its background tasks within a minute; a command takes
+            # longer, so by the next command they have run (events of copied courses).
+            self._sandbox.run_background_tasks()
             self._sandbox.save(self.sandbox_state_file)
         if self._engine is not None:
             self._engine.dispose()

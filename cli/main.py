@@ -32,7 +32,7 @@ from cli.context import (
 )
 from config.settings import SettingsError
 from connector.errors import LmsConfigError, LmsError
-from sandbox.lms import SandboxLms
+from sandbox.lms import ADHOC_TASK_PATH, SandboxLms
 from sandbox.options import SandboxOptions
 
 EXIT_NOT_A_ROSTER = 5
@@ -204,6 +204,9 @@ def sandbox_serve(
     for user, token in sorted(sandbox.tokens.items()):
         console.print(f"  token for {user} ({kinds.get(user, 'user')}): {token}")
     console.print(f"Use it: BDTX_LMS_URL={url} BDTX_LMS_TOKEN=<syncbot token> bdtx lms check")
+    console.print(
+        f"Moodle's cron (background tasks): POST {url}{ADHOC_TASK_PATH} wstoken=<syncbot token>"
+    )
     signal.signal(signal.SIGTERM, _stop_on_term)  # a service manager's stop saves too
     try:
         serve_forever(server)

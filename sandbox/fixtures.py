@@ -142,6 +142,11 @@ def add_template_course(site: Site, *, now: int, d0: int = TEMPLATE_D0) -> Cours
     _template_activities(site, course, d0, now)
     for activity in site.course_activities(course):
         building.add_activity_events(site, activity, userid=2, now=now)
+    # The recorded template has no grading-due event: its id (4) was used, the row is gone
+    # (core_calendar_get_calendar_events__dates_template lists events 1-3, 5 and 6).
+    for event in [e for e in site.events.values() if e.courseid == course.id]:
+        if event.eventtype == "gradingdue":
+            del site.events[event.id]
     return course
 
 
@@ -287,6 +292,11 @@ def _person(
     }
 
 
+def student_rows() -> list[dict[str, Any]]:
+    """The recorded ``core_user_create_users`` rows of the 12 students of K26-A."""
+    return [_person(i, u, f, last, "HV", "K26-A") for i, (u, f, last) in enumerate(STUDENTS, 1)]
+
+
 def _course(fullname: str, shortname: str, categoryid: int, start: int) -> dict[str, Any]:
     return {
         "fullname": fullname,
@@ -331,7 +341,7 @@ def seed_recording_site(lms: SandboxLms) -> None:
     ``K2026-BP``; participant tokens for ``nhung.nth`` and ``thao.gv``.
     """
     _as_recorded_template(lms.site)
-    d1 = TEMPLATE_D0 + 5 * 7 * DAY
+    d1 = TEMPLATE_D0 + 4 * 7 * DAY
     lms.call(
         "core_course_create_categories",
         {
@@ -380,8 +390,7 @@ def seed_recording_site(lms: SandboxLms) -> None:
     )
     lms.call("core_course_import_course", {"importfrom": 2, "importto": 3, "deletecontent": 0})
     lms.call("core_course_import_course", {"importfrom": 2, "importto": 4, "deletecontent": 1})
-    students = [_person(i, u, f, last, "HV", "K26-A") for i, (u, f, last) in enumerate(STUDENTS, 1)]
-    lms.call("core_user_create_users", {"users": students})
+    lms.call("core_user_create_users", {"users": student_rows()})
     teachers = [_person(i, u, f, last, "GV", "") for i, (u, f, last) in enumerate(TEACHERS, 1)]
     lms.call("core_user_create_users", {"users": teachers})
     enrolments = [{"roleid": 5, "userid": uid, "courseid": 3} for uid in range(5, 17)]

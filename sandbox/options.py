@@ -19,12 +19,13 @@ DEFAULT_PROFILE_FIELDS: tuple[ProfileField, ...] = (
     ProfileField("subject", "Môn học"),
 )
 
-# The functions of the recorded ``syncbot_service`` (_meta__environment.json).
+# The functions of the recorded ``syncbot_service`` (_meta__environment.json), the first
+# three in the order core_webservice_get_site_info__ok lists them.
 SERVICE_FUNCTIONS: tuple[str, ...] = (
-    "core_calendar_create_calendar_events",
-    "core_calendar_get_action_events_by_course",
-    "core_calendar_get_calendar_events",
     "core_calendar_update_event_start_day",
+    "core_calendar_create_calendar_events",
+    "core_calendar_get_calendar_events",
+    "core_calendar_get_action_events_by_course",
     "core_cohort_add_cohort_members",
     "core_cohort_create_cohorts",
     "core_completion_get_activities_completion_status",

@@ -13,6 +13,7 @@ from typing import Any
 from sandbox.state import (
     Activity,
     AssignGrade,
+    BackgroundTask,
     Category,
     Cohort,
     Completion,
@@ -69,6 +70,7 @@ def dump_site(site: Site) -> dict[str, Any]:
                 for r in site.feedback_responses.values()
             ],
             "messages": _records(site.messages),
+            "background_tasks": _records(site.background_tasks),
             "conversations": [[sorted(pair), cid] for pair, cid in site.conversations.items()],
             "enrolments": [_records(by_user.values()) for by_user in site.enrolments.values()],
             "group_members": [
@@ -134,6 +136,8 @@ def load_site(data: dict[str, Any]) -> Site:
         response = FeedbackResponse(**{**record, "answers": dict(record["answers"])})
         site.feedback_responses[(response.feedback, response.userid)] = response
     site.messages = [Message(**record) for record in data["messages"]]
+    # Files saved before the sandbox modelled background tasks have none queued.
+    site.background_tasks = [BackgroundTask(**r) for r in data.get("background_tasks", [])]
     site.conversations = {frozenset(pair): cid for pair, cid in data["conversations"]}
     for by_course in data["enrolments"]:
         for record in by_course:

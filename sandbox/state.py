@@ -145,6 +145,7 @@ class Course:
     manual_enrol: bool = True
     sections: list[int] = field(default_factory=list)
     contextid: int = 0
+    gradecategory: int = 0
 
 
 @dataclass(slots=True)
@@ -239,6 +240,17 @@ class Event:
     timemodified: int = 0
     timesort: int = 0
     component: str | None = None
+
+
+@dataclass(slots=True)
+class BackgroundTask:
+    """A queued adhoc task, run by :func:`sandbox.tasks.run_background_tasks` ("cron").
+
+    ``kind`` is the Moodle task it stands for, e.g. ``refresh_mod_calendar_events``.
+    """
+
+    kind: str
+    courseid: int
 
 
 @dataclass(slots=True)
@@ -371,6 +383,7 @@ class Site:
     # What an administrator changed in the stock roles (Define roles): roleid ->
     # capability -> allowed. Empty: the roles as Moodle installs them.
     role_changes: dict[int, dict[str, bool]] = field(default_factory=dict)
+    background_tasks: list[BackgroundTask] = field(default_factory=list)
     ids: IdSequences = field(default_factory=IdSequences)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 

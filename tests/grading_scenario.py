@@ -116,6 +116,10 @@ def _set_up_course(lms: SandboxLms) -> None:
     # The clone's template had the survey of the real-moodle tools' TPL-MODULE: one
     # required, non-anonymous satisfaction question with four options.
     feedback.name = "Phiếu khảo sát (Survey)"
+    assign = lms.site.activity_of("assign", ASSIGN_ID)
+    assert assign is not None
+    assign.name = "Sản phẩm cuối mô-đun (Final product)"
+    assign.intro = "Test assign 1"
     feedback.settings["anonymous"] = 2
     [item] = feedback.settings["items"]
     item.update(
@@ -209,6 +213,7 @@ def _answer_survey(username: str, option: int) -> Callable[[SandboxLms], None]:
 
 def _grade(grader: str, userid: int, grade: float) -> Callable[[SandboxLms], None]:
     def save(lms: SandboxLms) -> None:
+        username = lms.site.users[userid].username
         act_as(
             lms,
             grader,
@@ -221,7 +226,12 @@ def _grade(grader: str, userid: int, grade: float) -> Callable[[SandboxLms], Non
                 "addattempt": 0,
                 "workflowstate": "",
                 "applytoall": 1,
-                "plugindata": {"assignfeedbackcomments_editor": {"text": "Nhận xét", "format": 1}},
+                "plugindata": {
+                    "assignfeedbackcomments_editor": {
+                        "text": f"Nhận xét cho {username}",
+                        "format": 1,
+                    }
+                },
             },
         )
 
@@ -246,6 +256,7 @@ def _read_submission_status(userid: int) -> Callable[[SandboxLms], None]:
                     id=site.ids.take("assign_submission"),
                     assignment=ASSIGN_ID,
                     userid=userid,
+                    textformat=0,  # an empty row: no editor format chosen yet
                     timecreated=now,
                     timemodified=now,
                 )
@@ -300,7 +311,11 @@ def build_grading_scenario(
         raise ValueError(f"no step {through!r} in the grading scenario")
     clock = _Clock(SETUP_CLOCK)
     lms = SandboxLms(
-        SandboxOptions(service_functions=SERVICE_FUNCTIONS + ADDED_ON_CLONE), clock=clock
+        SandboxOptions(
+            service_functions=SERVICE_FUNCTIONS + ADDED_ON_CLONE,
+            wwwroot="http://127.0.0.1:8081",  # the clone was served there
+        ),
+        clock=clock,
     )
     for step in STORY:
         clock.now = step.at

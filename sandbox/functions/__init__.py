@@ -3,6 +3,7 @@
 from sandbox.functions import (
     assign,
     calendar,
+    calendar_move,
     completion_ws,
     contents,
     courses,
@@ -21,6 +22,7 @@ from sandbox.functions import (
 __all__ = [
     "assign",
     "calendar",
+    "calendar_move",
     "completion_ws",
     "contents",
     "courses",

@@ -10,8 +10,6 @@ from sync.model import (
     TEACHER_ROLE,
     ActionKind,
     ActualEnrolment,
-    ActualState,
-    ActualUser,
 )
 from sync.plan import DAY, PlanOptions, plan
 from tests.unit.sync.states import COURSE, EMPTY, actual_matching, desired, person, with_user
@@ -263,16 +261,6 @@ def test_plan_is_deterministic_whatever_the_input_order() -> None:
     )
     assert plan(state, EMPTY, now=NOW, options=OPTIONS) == plan(
         reversed_state, EMPTY, now=NOW, options=OPTIONS
-    )
-
-
-def test_actual_user_type_is_what_the_reader_builds() -> None:
-    user = ActualUser(1, "a", "7", "A", "B", "a@b.vn", False)
-    assert isinstance(
-        ActualState(users={"7": user}, categories={}, courses={}, groups={}, enrolments={}).users[
-            "7"
-        ],
-        ActualUser,
     )
 
 
