@@ -84,6 +84,7 @@ class CompletionPolicy:
     required_activities: tuple[str, ...] = ("quiz_auto",)
     pass_mark: float = 5.0
     pass_scale: float = 10.0
+    graded_pass_percent: float | None = None  # None: each graded activity's own pass grade
 
     def __post_init__(self) -> None:
         if self.pass_scale <= 0 or not 0 <= self.pass_mark <= self.pass_scale:
@@ -161,15 +162,23 @@ def _number(value: float) -> str:
 
 
 def activity_shortfall(
-    idnumber: str, activity: ActivityEvidence | None
+    idnumber: str, activity: ActivityEvidence | None, pass_percent: float | None = None
 ) -> ActivityShortfall | None:
-    """Why one required activity fails the automatic pass (None: it passes)."""
+    """Why one required activity fails the automatic pass (None: it passes).
+
+    ``pass_percent`` replaces a graded activity's own pass grade by a share of its maximum.
+    """
     if activity is None:
         return ActivityShortfall(idnumber, missing=True)
-    if activity.is_graded_item:
-        assert activity.pass_grade is not None
-        if activity.grade is None or activity.grade + EPSILON < activity.pass_grade:
-            return ActivityShortfall(idnumber, grade=activity.grade, pass_grade=activity.pass_grade)
+    if activity.is_graded_item or (pass_percent is not None and activity.grade_max):
+        assert activity.grade_max is not None
+        needed = (
+            activity.grade_max * pass_percent / 100.0
+            if pass_percent is not None
+            else activity.pass_grade or 0.0
+        )
+        if activity.grade is None or activity.grade + EPSILON < needed:
+            return ActivityShortfall(idnumber, grade=activity.grade, pass_grade=needed)
         return None
     if not activity.complete:
         return ActivityShortfall(idnumber, incomplete=True)
@@ -181,7 +190,7 @@ def automatic_shortfalls(
 ) -> tuple[ActivityShortfall, ...]:
     """Every required activity that fails the automatic pass (empty: it holds)."""
     found = (
-        activity_shortfall(idnumber, evidence.activities.get(idnumber))
+        activity_shortfall(idnumber, evidence.activities.get(idnumber), policy.graded_pass_percent)
         for idnumber in policy.required_activities
     )
     return tuple(s for s in found if s is not None)

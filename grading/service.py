@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 from sqlmodel import select
 
-from config.settings import Settings
+from config.settings import RunSettings, Settings
 from connector.lms import MoodleLms
-from grading.pull import pull_run
+from grading.pull import ActivityIds, pull_run
 from grading.rule import CompletionPolicy, LearnerResult, Outcome, decide_run
 from store.db import session_scope
 from store.grading_repo import finish_pull, save_results, start_pull
@@ -56,6 +56,24 @@ def _counts(results: tuple[LearnerResult, ...]) -> dict[str, int]:
     return dict(sorted(counts.items()))
 
 
+def policy_for(run: RunSettings) -> CompletionPolicy:
+    """The run's completion rule settings (``[runs.pass_marks]``, ``[runs.activities]``)."""
+    return CompletionPolicy(
+        required_activities=(run.activities.quiz,),
+        pass_mark=run.pass_marks.final_product,
+        pass_scale=run.pass_marks.final_product_scale,
+        graded_pass_percent=run.pass_marks.quiz_percent,
+    )
+
+
+def activity_ids_for(run: RunSettings) -> ActivityIds:
+    return ActivityIds(
+        quiz=run.activities.quiz,
+        final=run.activities.final_product,
+        survey=run.activities.survey,
+    )
+
+
 def pull(
     engine: Engine,
     lms: MoodleLms,
@@ -67,6 +85,7 @@ def pull(
 ) -> PullReport:
     """Pull a run's progress and grades, decide every seat, store the snapshot."""
     run = settings.run(run_id)
+    policy = policy or policy_for(run)
     with session_scope(engine) as session:
         desired = load_desired(session, [run], settings.provisioning)
         accounts = {a.identity_code: a.lms_user_id for a in session.exec(select(LmsAccount))}
@@ -76,13 +95,19 @@ def pull(
         )
     pull_id = start_pull(engine, run_id, now)
     try:
-        pulled = pull_run(lms, desired, run_id, accounts=accounts, exempt=exempt, policy=policy)
+        pulled = pull_run(
+            lms,
+            desired,
+            run_id,
+            accounts=accounts,
+            exempt=exempt,
+            policy=policy,
+            ids=activity_ids_for(run),
+        )
     except BaseException:
         finish_pull(engine, pull_id, status="failed", now=now, counts={}, calls={}, problems=[])
         raise
-    results = tuple(
-        decide_run(pulled.evidence, policy or CompletionPolicy(), pulled.assessors_by_class)
-    )
+    results = tuple(decide_run(pulled.evidence, policy, pulled.assessors_by_class))
     save_results(
         engine,
         pull_id,

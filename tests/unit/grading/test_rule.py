@@ -195,3 +195,12 @@ def test_completed_exactly_when_both_passes_hold(
     assert result.completed == (auto and assessor)
     assert (result.reasons == ()) == result.completed
     assert (Reason.NO_AUTO_PASS in result.reasons) == (not auto)
+
+
+def test_a_run_may_set_its_own_quiz_pass_percentage() -> None:
+    # The quiz's own pass grade is 5/10; the run asks 80 %.
+    strict = CompletionPolicy(required_activities=("quiz_auto",), graded_pass_percent=80.0)
+    assert not decide(learner(quiz_grade=7.0), strict, ASSESSORS).completed
+    result = decide(learner(quiz_grade=7.0), strict, ASSESSORS)
+    assert result.shortfalls[0].pass_grade == pytest.approx(8.0)
+    assert decide(learner(quiz_grade=8.0), strict, ASSESSORS).completed
