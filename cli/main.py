@@ -229,6 +229,9 @@ def roster_import(
     ],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only validate and report.")] = False,
     report: Annotated[Path | None, typer.Option(help="Write the Excel report here too.")] = None,
+    accept: Annotated[
+        bool, typer.Option("--accept", help="Store even if many people would leave.")
+    ] = False,
     config: ConfigOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -236,7 +239,9 @@ def roster_import(
     from cli.roster_cmd import run_import
 
     with _context(config, quiet=as_json) as ctx:
-        code = run_import(ctx, files, dry_run=dry_run, report=report, as_json=as_json, now=_now())
+        code = run_import(
+            ctx, files, dry_run=dry_run, report=report, as_json=as_json, now=_now(), accept=accept
+        )
         raise typer.Exit(code)
 
 
@@ -262,6 +267,9 @@ def classes_allocate(
     run: Annotated[
         list[str] | None, typer.Option("--run", help="Run id (repeatable; default: all runs).")
     ] = None,
+    accept: Annotated[
+        bool, typer.Option("--accept", help="Save even if many learners change class.")
+    ] = False,
     config: ConfigOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -269,7 +277,7 @@ def classes_allocate(
     from cli.classes_cmd import run_allocate
 
     with _context(config, quiet=as_json) as ctx:
-        raise typer.Exit(run_allocate(ctx, run or [], as_json=as_json))
+        raise typer.Exit(run_allocate(ctx, run or [], as_json=as_json, accept=accept))
 
 
 @classes_app.command("show")

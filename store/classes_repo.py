@@ -8,7 +8,7 @@ allocation, and writes the result back, touching only rows that change.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, delete, insert, update
@@ -16,9 +16,17 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, SQLModel, col, select
 
 from config.settings import RunSettings
-from roster.allocation import AllocatedClass, Allocation, AllocLearner, Move, allocate
+from roster.allocation import (
+    AllocatedClass,
+    Allocation,
+    AllocLearner,
+    Move,
+    MoveReason,
+    allocate,
+)
 from roster.reporters import AllocStaff, StaffAssignment, StaffRole, assign_staff
 from store.models import ClassStaff, Person, School, TrainingClass
+from sync.safety import NeedsAccept, Thresholds, check_class_moves
 
 MAIN = "main"
 REFERENCE = "reference"
@@ -26,6 +34,8 @@ REFERENCE = "reference"
 REFERENCE_SUFFIX = "-KN"
 # Rows per bulk statement.
 CHUNK = 2000
+# Allocations tried while returning learners to their home classes (then: where they are).
+HOME_PASSES = 4
 
 
 @dataclass
@@ -44,7 +54,17 @@ class RunAllocation:
 
     @property
     def moves(self) -> tuple[Move, ...]:
+        """Who changed class since the stored allocation (newcomers and leavers included)."""
         return self.main.moves + self.reference.moves
+
+    @property
+    def class_moves(self) -> int:
+        """Learners moved from one class to another, returns to a home class not counted."""
+        return sum(
+            1
+            for m in self.moves
+            if m.from_class and m.to_class and m.reason is not MoveReason.RETURNED
+        )
 
 
 def _clusters(session: Session) -> dict[str, str]:
@@ -141,47 +161,234 @@ def staff_pool(session: Session, clusters: dict[str, str]) -> list[AllocStaff]:
     ]
 
 
-def allocate_run(session: Session, run: RunSettings, *, max_class_size: int) -> RunAllocation:
-    """Allocate ``run`` from the stored roster, stably, and save the result."""
+def allocate_run(
+    session: Session,
+    run: RunSettings,
+    *,
+    max_class_size: int,
+    limits: Thresholds | None = None,
+) -> RunAllocation:
+    """Allocate ``run`` from the stored roster, stably, and save the result.
+
+    Learners go back to their home class (``ClassHistory``) when they come back or when
+    their class can reopen. With ``limits`` (the safety gate; ``None`` once the user passed
+    ``--accept``), an allocation moving too many learners between classes raises
+    :class:`NeedsAccept` before anything is stored.
+    """
     clusters = _clusters(session)
     people = run_people(session, run)
     main_seats = main_learners(people, clusters)
     reference_seats = reference_learners(people, run, clusters)
-    seat_table = SQLModel.metadata.tables["classmember"]
-    seats: dict[tuple[str, str], str] = {
-        (code, kind): class_id
-        for code, kind, class_id in session.execute(
-            sa_select(seat_table.c.identity_code, seat_table.c.kind, seat_table.c.class_id).where(
-                seat_table.c.run_id == run.id
-            )
-        )
-    }
-    previous = {
-        kind: {code: cid for (code, k), cid in seats.items() if k == kind}
-        for kind in (MAIN, REFERENCE)
-    }
-    main = allocate(
-        main_seats, run_id=run.id, previous=previous[MAIN], max_class_size=max_class_size
+    seats = _stored_seats(session, "classmember", run.id)
+    homes = _stored_seats(session, "classhistory", run.id)
+    current = {kind: _of_kind(seats, kind) for kind in (MAIN, REFERENCE)}
+    home = {kind: _of_kind(homes, kind) for kind in (MAIN, REFERENCE)}
+    main = _allocate_home_first(
+        main_seats, run.id, current[MAIN], home[MAIN], max_class_size=max_class_size
     )
-    reference = allocate(
+    reference = _allocate_home_first(
         reference_seats,
-        run_id=run.id + REFERENCE_SUFFIX,
-        previous=previous[REFERENCE],
+        run.id + REFERENCE_SUFFIX,
+        current[REFERENCE],
+        home[REFERENCE],
         max_class_size=max_class_size,
     )
     class_ids = [k.class_id for k in main.classes + reference.classes]
     old_staff = list(
         session.exec(select(ClassStaff).where(col(ClassStaff.class_id).in_(class_ids)))
     )
-    previous_staff: dict[str, list[str]] = {}
+    staff_homes = _staff_homes(session, run.id)
+    previous_staff: dict[str, list[str]] = {
+        cid: sorted(pairs) for cid, pairs in staff_homes.items()
+    }
     for row in old_staff:
-        previous_staff.setdefault(row.class_id, []).append(row.identity_code)
-    staff = assign_staff(
-        main.classes + reference.classes, staff_pool(session, clusters), previous=previous_staff
-    )
+        if row.class_id not in staff_homes:
+            previous_staff.setdefault(row.class_id, []).append(row.identity_code)
+    pool = staff_pool(session, clusters)
+    staff = assign_staff(main.classes + reference.classes, pool, previous=previous_staff)
     result = RunAllocation(run.id, main, reference, staff)
+    if limits is not None:
+        still_seated = sum(
+            1
+            for (code, kind) in seats
+            if code in (main.class_of if kind == MAIN else reference.class_of)
+        )
+        violations = check_class_moves(run.id, result.class_moves, still_seated, limits)
+        if violations:
+            raise NeedsAccept(violations)
     result.written = _save(session, run, result, seats)
+    _save_homes(session, run.id, result, homes)
+    _save_staff_homes(session, run.id, staff, staff_homes, {p.person_id for p in pool})
     return result
+
+
+def _staff_homes(session: Session, run_id: str) -> dict[str, dict[str, str]]:
+    """Class id -> {staff identity code: role}: the staff each class of the run had."""
+    table = SQLModel.metadata.tables["staffhistory"]
+    statement = sa_select(table.c.class_id, table.c.identity_code, table.c.role).where(
+        table.c.run_id == run_id
+    )
+    homes: dict[str, dict[str, str]] = {}
+    for class_id, code, role in session.execute(statement):
+        homes.setdefault(class_id, {})[code] = role
+    return homes
+
+
+def _save_staff_homes(
+    session: Session,
+    run_id: str,
+    assignment: StaffAssignment,
+    homes: dict[str, dict[str, str]],
+    active_staff: set[str],
+) -> None:
+    """A class's home staff is set when it has none, or when all of it left the core staff.
+
+    Otherwise it stays, even when this assignment differs (a closure elsewhere shifted the
+    loads): the next assignment starts from it again, so undoing the closure undoes the
+    shift, and an unchanged roster gets the same assignment.
+    """
+    table = SQLModel.metadata.tables["staffhistory"]
+    replaced: list[dict[str, Any]] = []
+    added: list[dict[str, Any]] = []
+    for class_staff in assignment.classes:
+        home = homes.get(class_staff.class_id, {})
+        if home and any(code in active_staff for code in home):
+            continue
+        if home:
+            replaced.append({"b_class": class_staff.class_id})
+        for role, people in (
+            (StaffRole.REPORTER, class_staff.reporters),
+            (StaffRole.ASSISTANT, class_staff.assistants),
+        ):
+            added.extend(
+                {
+                    "run_id": run_id,
+                    "class_id": class_staff.class_id,
+                    "identity_code": code,
+                    "role": role.value,
+                }
+                for code in people
+            )
+    where = (table.c.run_id == run_id) & (table.c.class_id == bindparam("b_class"))
+    for statement, rows in ((delete(table).where(where), replaced), (insert(table), added)):
+        for start in range(0, len(rows), CHUNK):
+            session.execute(statement, rows[start : start + CHUNK])
+
+
+def _stored_seats(session: Session, table_name: str, run_id: str) -> dict[tuple[str, str], str]:
+    """(identity code, kind) -> class id, from ``classmember`` or ``classhistory``."""
+    table = SQLModel.metadata.tables[table_name]
+    statement = sa_select(table.c.identity_code, table.c.kind, table.c.class_id).where(
+        table.c.run_id == run_id
+    )
+    return {(code, kind): class_id for code, kind, class_id in session.execute(statement)}
+
+
+def _of_kind(seats: dict[tuple[str, str], str], kind: str) -> dict[str, str]:
+    return {code: class_id for (code, k), class_id in seats.items() if k == kind}
+
+
+def _allocate_home_first(
+    learners: list[AllocLearner],
+    run_id: str,
+    current: dict[str, str],
+    home: dict[str, str],
+    *,
+    max_class_size: int,
+) -> Allocation:
+    """Allocate with each learner's home class as their previous class where it may apply.
+
+    A learner without a seat (they come back) or whose home class is closed (a closure
+    moved them) starts from their home class; if the allocation does not keep them there,
+    they start again from where they sit (or as newcomers). The moves are then stated
+    against the stored seats, a return home being ``MoveReason.RETURNED``.
+    """
+    seated = {learner.person_id for learner in learners}
+    existing = set(current.values())
+    hinted = {
+        code: class_id
+        for code, class_id in home.items()
+        if code in seated
+        and class_id != current.get(code)
+        and (code not in current or class_id not in existing)
+    }
+    for attempt in range(HOME_PASSES + 1):
+        if attempt == HOME_PASSES:
+            hinted = {}
+        allocation = allocate(
+            learners,
+            run_id=run_id,
+            previous=current | hinted,
+            max_class_size=max_class_size,
+        )
+        missed = {
+            code for code, class_id in hinted.items() if allocation.class_of[code] != class_id
+        }
+        if not missed:
+            break
+        hinted = {code: class_id for code, class_id in hinted.items() if code not in missed}
+    return replace(allocation, moves=_moves_since(current, home, allocation))
+
+
+def _moves_since(
+    current: dict[str, str], home: dict[str, str], allocation: Allocation
+) -> tuple[Move, ...]:
+    reasons = {move.person_id: move.reason for move in allocation.moves}
+    moves: list[Move] = []
+    for code in sorted(set(current) | set(allocation.class_of)):
+        before, after = current.get(code), allocation.class_of.get(code)
+        if before == after:
+            continue
+        if after is None:
+            reason = MoveReason.LEFT
+        elif after == home.get(code):
+            reason = MoveReason.RETURNED
+        elif before is None:
+            reason = MoveReason.NEW
+        else:
+            reason = reasons.get(code, MoveReason.REBALANCED)
+        moves.append(Move(code, before, after, reason))
+    return tuple(moves)
+
+
+def _group_of(class_id: str) -> str:
+    return class_id.rsplit("/", 1)[0]
+
+
+def _save_homes(
+    session: Session, run_id: str, result: RunAllocation, homes: dict[tuple[str, str], str]
+) -> None:
+    """Record each seated learner's home class; leavers keep theirs.
+
+    A home class stays while it is closed and the learner's group is unchanged (it may
+    reopen); otherwise the learner's class becomes their home.
+    """
+    open_classes = {k.class_id for k in result.classes}
+    seats = {(code, MAIN): cid for code, cid in result.main.class_of.items()} | {
+        (code, REFERENCE): cid for code, cid in result.reference.class_of.items()
+    }
+    new: list[dict[str, Any]] = []
+    changed: list[dict[str, Any]] = []
+    for (code, kind), class_id in sorted(seats.items()):
+        old = homes.get((code, kind))
+        if old is None:
+            new.append(
+                {"run_id": run_id, "identity_code": code, "kind": kind, "class_id": class_id}
+            )
+        elif old != class_id and (old in open_classes or _group_of(old) != _group_of(class_id)):
+            changed.append({"b_code": code, "b_kind": kind, "class_id": class_id})
+    table = SQLModel.metadata.tables["classhistory"]
+    where = (
+        (table.c.run_id == run_id)
+        & (table.c.identity_code == bindparam("b_code"))
+        & (table.c.kind == bindparam("b_kind"))
+    )
+    for statement, rows in (
+        (insert(table), new),
+        (update(table).where(where).values(class_id=bindparam("class_id")), changed),
+    ):
+        for start in range(0, len(rows), CHUNK):
+            session.execute(statement, rows[start : start + CHUNK])
 
 
 def _save(
