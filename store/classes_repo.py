@@ -8,7 +8,7 @@ allocation, and writes the result back, touching only rows that change.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, delete, insert, update
@@ -22,8 +22,8 @@ from roster.allocation import (
     AllocLearner,
     Move,
     MoveReason,
-    allocate,
 )
+from roster.homes import allocate_home_first, next_homes
 from roster.reporters import AllocStaff, StaffAssignment, StaffRole, assign_staff
 from store.models import ClassStaff, Person, School, TrainingClass
 from sync.safety import NeedsAccept, Thresholds, check_class_moves
@@ -34,8 +34,6 @@ REFERENCE = "reference"
 REFERENCE_SUFFIX = "-KN"
 # Rows per bulk statement.
 CHUNK = 2000
-# Allocations tried while returning learners to their home classes (then: where they are).
-HOME_PASSES = 4
 
 
 @dataclass
@@ -183,10 +181,10 @@ def allocate_run(
     homes = _stored_seats(session, "classhistory", run.id)
     current = {kind: _of_kind(seats, kind) for kind in (MAIN, REFERENCE)}
     home = {kind: _of_kind(homes, kind) for kind in (MAIN, REFERENCE)}
-    main = _allocate_home_first(
+    main = allocate_home_first(
         main_seats, run.id, current[MAIN], home[MAIN], max_class_size=max_class_size
     )
-    reference = _allocate_home_first(
+    reference = allocate_home_first(
         reference_seats,
         run.id + REFERENCE_SUFFIX,
         current[REFERENCE],
@@ -288,73 +286,6 @@ def _of_kind(seats: dict[tuple[str, str], str], kind: str) -> dict[str, str]:
     return {code: class_id for (code, k), class_id in seats.items() if k == kind}
 
 
-def _allocate_home_first(
-    learners: list[AllocLearner],
-    run_id: str,
-    current: dict[str, str],
-    home: dict[str, str],
-    *,
-    max_class_size: int,
-) -> Allocation:
-    """Allocate with each learner's home class as their previous class where it may apply.
-
-    A learner without a seat (they come back) or whose home class is closed (a closure
-    moved them) starts from their home class; if the allocation does not keep them there,
-    they start again from where they sit (or as newcomers). The moves are then stated
-    against the stored seats, a return home being ``MoveReason.RETURNED``.
-    """
-    seated = {learner.person_id for learner in learners}
-    existing = set(current.values())
-    hinted = {
-        code: class_id
-        for code, class_id in home.items()
-        if code in seated
-        and class_id != current.get(code)
-        and (code not in current or class_id not in existing)
-    }
-    for attempt in range(HOME_PASSES + 1):
-        if attempt == HOME_PASSES:
-            hinted = {}
-        allocation = allocate(
-            learners,
-            run_id=run_id,
-            previous=current | hinted,
-            max_class_size=max_class_size,
-        )
-        missed = {
-            code for code, class_id in hinted.items() if allocation.class_of[code] != class_id
-        }
-        if not missed:
-            break
-        hinted = {code: class_id for code, class_id in hinted.items() if code not in missed}
-    return replace(allocation, moves=_moves_since(current, home, allocation))
-
-
-def _moves_since(
-    current: dict[str, str], home: dict[str, str], allocation: Allocation
-) -> tuple[Move, ...]:
-    reasons = {move.person_id: move.reason for move in allocation.moves}
-    moves: list[Move] = []
-    for code in sorted(set(current) | set(allocation.class_of)):
-        before, after = current.get(code), allocation.class_of.get(code)
-        if before == after:
-            continue
-        if after is None:
-            reason = MoveReason.LEFT
-        elif after == home.get(code):
-            reason = MoveReason.RETURNED
-        elif before is None:
-            reason = MoveReason.NEW
-        else:
-            reason = reasons.get(code, MoveReason.REBALANCED)
-        moves.append(Move(code, before, after, reason))
-    return tuple(moves)
-
-
-def _group_of(class_id: str) -> str:
-    return class_id.rsplit("/", 1)[0]
-
-
 def _save_homes(
     session: Session, run_id: str, result: RunAllocation, homes: dict[tuple[str, str], str]
 ) -> None:
@@ -363,20 +294,17 @@ def _save_homes(
     A home class stays while it is closed and the learner's group is unchanged (it may
     reopen); otherwise the learner's class becomes their home.
     """
-    open_classes = {k.class_id for k in result.classes}
-    seats = {(code, MAIN): cid for code, cid in result.main.class_of.items()} | {
-        (code, REFERENCE): cid for code, cid in result.reference.class_of.items()
-    }
     new: list[dict[str, Any]] = []
     changed: list[dict[str, Any]] = []
-    for (code, kind), class_id in sorted(seats.items()):
-        old = homes.get((code, kind))
-        if old is None:
-            new.append(
-                {"run_id": run_id, "identity_code": code, "kind": kind, "class_id": class_id}
-            )
-        elif old != class_id and (old in open_classes or _group_of(old) != _group_of(class_id)):
-            changed.append({"b_code": code, "b_kind": kind, "class_id": class_id})
+    for kind, allocation in ((MAIN, result.main), (REFERENCE, result.reference)):
+        before = _of_kind(homes, kind)
+        for code, class_id in sorted(next_homes(allocation, before).items()):
+            if code not in before:
+                new.append(
+                    {"run_id": run_id, "identity_code": code, "kind": kind, "class_id": class_id}
+                )
+            else:
+                changed.append({"b_code": code, "b_kind": kind, "class_id": class_id})
     table = SQLModel.metadata.tables["classhistory"]
     where = (
         (table.c.run_id == run_id)
