@@ -2,7 +2,8 @@
 
 Exit codes scripts can rely on: 0 success; 1 the work found problems (rows rejected,
 functions missing, actions failed); 2 a setting is wrong; 3 the LMS could not be reached
-or refused the service; 4 a plan needs ``--accept``; 5 an input file is not a roster.
+or refused the service; 4 an import, allocation or plan needs ``--accept`` (a safety
+threshold); 5 an input file is not a roster.
 """
 
 from __future__ import annotations
