@@ -10,19 +10,28 @@ from rich.table import Table
 from sqlmodel import col, select
 
 from cli.context import EXIT_OK, EXIT_PROBLEMS, AppContext
+from cli.roster_cmd import refuse
 from config.settings import RunSettings
 from roster.reporters import MissingReporter
 from store.classes_repo import RunAllocation, allocate_run
 from store.db import session_scope
 from store.models import ClassMember, ClassStaff, Person, TrainingClass
+from sync import service
+from sync.safety import NeedsAccept
 
 
-def allocate_runs(ctx: AppContext, runs: list[RunSettings]) -> list[RunAllocation]:
-    """Allocate each run from the stored roster and save it (one transaction)."""
+def allocate_runs(
+    ctx: AppContext, runs: list[RunSettings], *, accept: bool = False
+) -> list[RunAllocation]:
+    """Allocate each run from the stored roster and save it (one transaction).
+
+    Raises NeedsAccept, having stored nothing, when a run would move more learners between
+    classes than ``[classes] max_moves`` allows and ``accept`` is not given.
+    """
+    limits = None if accept else service.thresholds(ctx.settings)
+    size = ctx.settings.max_class_size
     with session_scope(ctx.engine()) as session:
-        return [
-            allocate_run(session, run, max_class_size=ctx.settings.max_class_size) for run in runs
-        ]
+        return [allocate_run(session, run, max_class_size=size, limits=limits) for run in runs]
 
 
 def allocation_table(results: list[RunAllocation]) -> Table:
@@ -37,15 +46,20 @@ def allocation_table(results: list[RunAllocation]) -> Table:
             str(len(r.main.class_of)),
             str(len(r.reference.class_of)),
             str(sum(1 for m in r.moves if m.from_class is None)),
-            str(sum(1 for m in r.moves if m.from_class and m.to_class)),
+            str(r.class_moves),
             str(sum(1 for p in r.staff.problems if isinstance(p, MissingReporter))),
         )
     return table
 
 
-def run_allocate(ctx: AppContext, run_ids: list[str], *, as_json: bool) -> int:
+def run_allocate(
+    ctx: AppContext, run_ids: list[str], *, as_json: bool, accept: bool = False
+) -> int:
     runs = [ctx.settings.run(r) for r in run_ids] if run_ids else list(ctx.settings.runs)
-    results = allocate_runs(ctx, runs)
+    try:
+        results = allocate_runs(ctx, runs, accept=accept)
+    except NeedsAccept as stop:
+        return refuse(ctx, stop, as_json=as_json, what="Chưa lưu gì.")
     problems = sum(len(r.staff.problems) for r in results)
     if as_json:
         summary = [
@@ -55,6 +69,7 @@ def run_allocate(ctx: AppContext, run_ids: list[str], *, as_json: bool) -> int:
                 "learners": len(r.main.class_of),
                 "reference_seats": len(r.reference.class_of),
                 "moves": len(r.moves),
+                "class_moves": r.class_moves,
                 "written": r.written,
                 "problems": [p.message for p in r.staff.problems],
             }

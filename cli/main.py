@@ -2,7 +2,8 @@
 
 Exit codes scripts can rely on: 0 success; 1 the work found problems (rows rejected,
 functions missing, actions failed); 2 a setting is wrong; 3 the LMS could not be reached
-or refused the service; 4 a plan needs ``--accept``; 5 an input file is not a roster.
+or refused the service; 4 an import, allocation or plan needs ``--accept`` (a safety
+threshold); 5 an input file is not a roster.
 """
 
 from __future__ import annotations
@@ -246,6 +247,9 @@ def roster_import(
     ],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only validate and report.")] = False,
     report: Annotated[Path | None, typer.Option(help="Write the Excel report here too.")] = None,
+    accept: Annotated[
+        bool, typer.Option("--accept", help="Store even if many people would leave.")
+    ] = False,
     config: ConfigOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -253,7 +257,9 @@ def roster_import(
     from cli.roster_cmd import run_import
 
     with _context(config, quiet=as_json) as ctx:
-        code = run_import(ctx, files, dry_run=dry_run, report=report, as_json=as_json, now=_now())
+        code = run_import(
+            ctx, files, dry_run=dry_run, report=report, as_json=as_json, now=_now(), accept=accept
+        )
         raise typer.Exit(code)
 
 
@@ -279,6 +285,9 @@ def classes_allocate(
     run: Annotated[
         list[str] | None, typer.Option("--run", help="Run id (repeatable; default: all runs).")
     ] = None,
+    accept: Annotated[
+        bool, typer.Option("--accept", help="Save even if many learners change class.")
+    ] = False,
     config: ConfigOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -286,7 +295,7 @@ def classes_allocate(
     from cli.classes_cmd import run_allocate
 
     with _context(config, quiet=as_json) as ctx:
-        raise typer.Exit(run_allocate(ctx, run or [], as_json=as_json))
+        raise typer.Exit(run_allocate(ctx, run or [], as_json=as_json, accept=accept))
 
 
 @classes_app.command("show")

@@ -13,7 +13,7 @@ from pathlib import Path
 from rich.table import Table
 from sqlmodel import select
 
-from cli.context import EXIT_OK, EXIT_PROBLEMS, EXIT_SETTINGS, AppContext
+from cli.context import EXIT_NEEDS_ACCEPT, EXIT_OK, EXIT_PROBLEMS, EXIT_SETTINGS, AppContext
 from config.settings import RosterSettings, RunSettings
 from roster.eligibility import EligibilityPolicy, PrerequisitePolicy
 from roster.errors import RosterFormatError
@@ -26,6 +26,8 @@ from roster.report import summary_table, write_report
 from store.db import session_scope
 from store.models import School as StoredSchool
 from store.roster_repo import ImportChanges, latest_import, save_import
+from sync import service
+from sync.safety import NeedsAccept
 
 EXIT_NOT_A_ROSTER = 5
 REPORTS_DIR = Path("var/reports")
@@ -176,16 +178,28 @@ def changes_table(changes: ImportChanges) -> Table:
 
 
 def import_files(
-    ctx: AppContext, paths: Sequence[Path], *, now: dt.datetime, dry_run: bool = False
+    ctx: AppContext,
+    paths: Sequence[Path],
+    *,
+    now: dt.datetime,
+    dry_run: bool = False,
+    accept: bool = False,
 ) -> tuple[ImportResult, ImportChanges | None, Path]:
-    """Validate, store (unless dry run) and write the report; the use case behind the CLI."""
+    """Validate, store (unless dry run) and write the report; the use case behind the CLI.
+
+    Raises NeedsAccept, having stored nothing, when the import would mark more people as
+    left than ``[roster] max_leavers`` allows and ``accept`` is not given.
+    """
     result = read_roster(ctx, paths, today=now.date())
     changes = None
     REPORTS_DIR.mkdir(parents=True, exist_ok=True)
     report_path = REPORTS_DIR / "roster-dry-run.xlsx"
     if not dry_run:
+        limits = None if accept else service.thresholds(ctx.settings)
         with session_scope(ctx.engine()) as session:
-            record, changes = save_import(session, result, files=[str(p) for p in paths], now=now)
+            record, changes = save_import(
+                session, result, files=[str(p) for p in paths], now=now, limits=limits
+            )
         report_path = REPORTS_DIR / f"roster-import-{record.id}.xlsx"
     write_report(result, report_path)
     return result, changes, report_path
@@ -199,15 +213,20 @@ def run_import(
     report: Path | None,
     as_json: bool,
     now: dt.datetime,
+    accept: bool = False,
 ) -> int:
     try:
         with ctx.console.status("Đang đọc và kiểm tra danh sách..."):
-            result, changes, report_path = import_files(ctx, paths, now=now, dry_run=dry_run)
+            result, changes, report_path = import_files(
+                ctx, paths, now=now, dry_run=dry_run, accept=accept
+            )
     except RosterFormatError as error:
         ctx.err_console.print(f"[red]{error}[/red]", soft_wrap=True)
         if as_json:
             print(json.dumps({"error": str(error)}, ensure_ascii=False))
         return EXIT_NOT_A_ROSTER
+    except NeedsAccept as stop:
+        return refuse(ctx, stop, as_json=as_json, what="Chưa lưu gì.")
     if report is not None and not _copy(ctx, report_path, report):
         return EXIT_SETTINGS
     if as_json:
@@ -221,6 +240,16 @@ def run_import(
             f"Báo cáo: {report or report_path}" + (" (chạy thử, chưa lưu)" if dry_run else "")
         )
     return EXIT_PROBLEMS if result.status_counts()[Status.REJECTED] else EXIT_OK
+
+
+def refuse(ctx: AppContext, stop: NeedsAccept, *, as_json: bool, what: str) -> int:
+    """Report a change stopped at a safety threshold; exit code 4."""
+    for violation in stop.violations:
+        ctx.err_console.print(f"[red]{violation.message()} {what}[/red]", soft_wrap=True)
+    if as_json:
+        messages = [v.message() for v in stop.violations]
+        print(json.dumps({"needs_accept": messages}, ensure_ascii=False))
+    return EXIT_NEEDS_ACCEPT
 
 
 def copy_latest_report(ctx: AppContext, out: Path) -> int:

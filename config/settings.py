@@ -192,6 +192,21 @@ class RosterSettings(BaseModel):
     header_overrides: dict[str, str] = Field(default_factory=dict)
     # Learners without modules 1-3: "route" to a modules 1-3 track, or "exclude".
     without_modules_123: str = Field(default="route", pattern="^(route|exclude)$")
+    # An import marking more people than this as left stops before storing anything and
+    # needs --accept (an import that would leave nobody active always stops).
+    max_leavers: int = Field(default=50, ge=0)
+    max_leavers_percent: float = Field(default=5.0, ge=0)
+
+
+class ClassesSettings(BaseModel):
+    """How far one allocation may rewrite the classes without --accept."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # Learners moved from one class to another in one run (a return to a learner's earlier
+    # class does not count); more stops before storing anything and needs --accept.
+    max_moves: int = Field(default=50, ge=0)
+    max_moves_percent: float = Field(default=5.0, ge=0)
 
 
 class ProvisioningSettings(BaseModel):
@@ -222,6 +237,9 @@ class ProvisioningSettings(BaseModel):
     max_unenrol_percent: float = Field(default=5.0, ge=0)
     max_email_changes: int = Field(default=50, ge=0)
     max_email_changes_percent: float = Field(default=5.0, ge=0)
+    # Learners taken out of one group and put in another of the same course.
+    max_group_moves: int = Field(default=100, ge=0)
+    max_group_moves_percent: float = Field(default=5.0, ge=0)
 
 
 class Settings(BaseSettings):
@@ -240,6 +258,7 @@ class Settings(BaseSettings):
     runs: list[RunSettings] = Field(default_factory=list)
     provisioning: ProvisioningSettings = Field(default_factory=ProvisioningSettings)
     roster: RosterSettings = Field(default_factory=RosterSettings)
+    classes: ClassesSettings = Field(default_factory=ClassesSettings)
     max_class_size: int = Field(default=50, ge=5, le=500)
     timezone: str = LOCAL_TIMEZONE_NAME
 

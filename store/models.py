@@ -111,6 +111,34 @@ class ClassMember(SQLModel, table=True):
     class_id: str = Field(foreign_key="trainingclass.id", max_length=160, index=True)
 
 
+class ClassHistory(SQLModel, table=True):
+    """The class a learner belongs to in a run (their "home" class), kept after they leave.
+
+    It survives what one bad import does: when the learner comes back, or their class is
+    reopened after a closure had moved them, the allocation returns them to it. It changes
+    when they are placed in another class that lasts (their group changed, the class was
+    rebalanced, or they came back and their class was full).
+    """
+
+    run_id: str = Field(primary_key=True, max_length=32)
+    identity_code: str = Field(primary_key=True, max_length=32)
+    kind: str = Field(primary_key=True, default="main", max_length=16)  # main / reference
+    class_id: str = Field(max_length=160)  # no foreign key: the class may be closed
+
+
+class StaffHistory(SQLModel, table=True):
+    """The reporters and assistants a class had (its "home" staff), kept when it closes.
+
+    The next assignment starts from these pairs, so a class reopened after a bad import gets
+    its staff back; a class's pairs are replaced only when all of them left the core staff.
+    """
+
+    run_id: str = Field(primary_key=True, max_length=32)
+    class_id: str = Field(primary_key=True, max_length=160)  # no foreign key: may be closed
+    identity_code: str = Field(primary_key=True, max_length=32)
+    role: str = Field(max_length=16)  # reporter / assistant
+
+
 class ClassStaff(SQLModel, table=True):
     """A reporter or assistant assigned to a class."""
 

@@ -35,15 +35,8 @@ from sync.desired import load_desired
 from sync.model import ActualState, DesiredState, Plan
 from sync.plan import PlanOptions, plan
 from sync.read import read_actual
+from sync.safety import NeedsAccept as NeedsAccept  # re-exported: callers catch it here
 from sync.safety import Thresholds, Violation, check
-
-
-class NeedsAccept(Exception):
-    """The plan goes over a safety threshold; it needs an explicit --accept."""
-
-    def __init__(self, violations: list[Violation]) -> None:
-        super().__init__("; ".join(v.message() for v in violations))
-        self.violations = violations
 
 
 class PlanMoved(Exception):
@@ -84,6 +77,7 @@ def plan_digest(plan: Plan) -> str:
 
 
 def thresholds(settings: Settings) -> Thresholds:
+    """The three gates' thresholds: [roster], [classes] and [provisioning] max_* settings."""
     p = settings.provisioning
     return Thresholds(
         max_suspend=p.max_suspend,
@@ -92,6 +86,12 @@ def thresholds(settings: Settings) -> Thresholds:
         max_unenrol_percent=p.max_unenrol_percent,
         max_email_changes=p.max_email_changes,
         max_email_changes_percent=p.max_email_changes_percent,
+        max_group_moves=p.max_group_moves,
+        max_group_moves_percent=p.max_group_moves_percent,
+        max_leavers=settings.roster.max_leavers,
+        max_leavers_percent=settings.roster.max_leavers_percent,
+        max_class_moves=settings.classes.max_moves,
+        max_class_moves_percent=settings.classes.max_moves_percent,
     )
 
 

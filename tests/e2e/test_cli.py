@@ -687,3 +687,74 @@ def test_an_unreachable_lms_exits_3(config: Path, monkeypatch: pytest.MonkeyPatc
     assert result.exit_code == 3, result.output
     assert "Không làm việc được với LMS" in flat(result.output)
     assert token not in result.output
+
+
+# -- safety gates of the import and the allocation -----------------------------------------
+
+
+def cut_learners(workdir: Path, *, keep: float) -> Path:
+    """The sample learner file with only the first ``keep`` share of its rows."""
+    workbook = openpyxl.load_workbook(LEARNERS)
+    sheet = workbook.worksheets[0]
+    last = 3 + int((sheet.max_row - 3) * keep)
+    sheet.delete_rows(last + 1, sheet.max_row - last)
+    target = workdir / f"hoc-vien-{keep}.xlsx"
+    workbook.save(target)
+    return target
+
+
+def test_a_header_only_learner_file_is_refused_with_exit_4_and_stores_nothing(
+    provisioned: Path, workdir: Path
+) -> None:
+    header_only = cut_learners(workdir, keep=0)
+    before = as_json(bdtx("classes", "show", "--json"))
+    refused = bdtx("roster", "import", SCHOOLS, header_only, CORE_STAFF)
+    assert refused.exit_code == 4, refused.output
+    assert "Lần nhập sẽ đánh dấu rời danh sách" in flat(refused.output)
+    assert "--accept" in flat(refused.output)
+    assert "Chưa lưu gì" in flat(refused.output)
+    assert as_json(bdtx("classes", "show", "--json")) == before
+    assert as_json(bdtx("classes", "allocate", "--json"))[0]["class_moves"] == 0
+    accepted = bdtx("roster", "import", SCHOOLS, header_only, CORE_STAFF, "--accept", "--json")
+    assert accepted.exit_code == 0, accepted.output
+    assert len(as_json(accepted)["changes"]["left"]) > 5000
+
+
+def test_run_stops_at_each_gate_and_the_full_roster_puts_every_class_back(
+    provisioned: Path, workdir: Path
+) -> None:
+    half = write_config(workdir, files=[SCHOOLS, cut_learners(workdir, keep=0.5), CORE_STAFF])
+    before = as_json(bdtx("classes", "show", "--json"))
+    at_import = bdtx("run", "--config", half)
+    assert at_import.exit_code == 4, at_import.output
+    assert "Lần nhập sẽ đánh dấu rời danh sách" in flat(at_import.output)
+    # The import accepted on its own: the next run stops at the allocation.
+    refused = bdtx("roster", "import", SCHOOLS, workdir / "hoc-vien-0.5.xlsx", CORE_STAFF)
+    assert refused.exit_code == 4
+    accepted = bdtx(
+        "roster", "import", SCHOOLS, workdir / "hoc-vien-0.5.xlsx", CORE_STAFF, "--accept"
+    )
+    assert accepted.exit_code == 1, accepted.output  # stored; some rows rejected
+    at_allocation = bdtx("run", "--config", half)
+    assert at_allocation.exit_code == 4, at_allocation.output
+    assert "Phân lớp đợt M4-2023 sẽ chuyển lớp" in flat(at_allocation.output)
+    assert as_json(bdtx("classes", "show", "--json")) == before
+    # Allocation accepted too: the plan counts the group moves and stops.
+    allocated = bdtx("classes", "allocate", "--accept", "--json")
+    assert as_json(allocated)[0]["class_moves"] > 0
+    plan = bdtx("sync", "plan", "--json")
+    assert plan.exit_code == 4
+    assert any("chuyển nhóm (lớp)" in v for v in as_json(plan)["violations"])
+    # The full roster again, through the main job: every class as it was, none moved.
+    full = write_config(workdir)
+    again = bdtx("run", "--config", full)
+    assert again.exit_code == 1, again.output  # the sample's rejected rows
+    assert "Rút khỏi lớp" not in again.output  # nobody taken out of a group
+    after = {line["id"]: line for line in as_json(bdtx("classes", "show", "--json"))}
+    assert set(after) == {line["id"] for line in before}
+    for line in before:
+        assert after[line["id"]]["reporters"] == line["reporters"]
+        assert after[line["id"]]["size"] - line["size"] in (0, 1)  # the half file's newcomer
+    final = bdtx("sync", "plan", "--json")
+    assert final.exit_code == 0
+    assert as_json(final)["writes"] == 0
