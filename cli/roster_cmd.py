@@ -16,7 +16,7 @@ from sqlmodel import select
 from cli.context import EXIT_OK, EXIT_PROBLEMS, EXIT_SETTINGS, AppContext
 from config.settings import RosterSettings, RunSettings
 from roster.eligibility import EligibilityPolicy, PrerequisitePolicy
-from roster.errors import RosterFormatError
+from roster.errors import BadHeaderError, RosterFormatError
 from roster.headers import RosterKind
 from roster.importer import ImportOptions, build_result, read_schools
 from roster.model import ImportResult, School
@@ -46,6 +46,8 @@ def detect_kind(path: Path, options: ImportOptions) -> RosterKind:
     for kind in (RosterKind.SCHOOLS, RosterKind.CORE_STAFF, RosterKind.LEARNERS):
         try:
             next(iter(read_rows(path, kind, header_overrides=options.header_overrides)), None)
+        except BadHeaderError:
+            raise  # the header is recognised but broken: no other kind will fit better
         except RosterFormatError as error:
             last_error = error
             continue
