@@ -113,6 +113,7 @@ def run_plan(ctx: AppContext, out: Path, *, as_json: bool, now: dt.datetime) -> 
                     "counts": {k.value: n for k, n in preview.plan.count_by_kind().items()},
                     "conflicts": len(preview.plan.conflicts),
                     "violations": [v.message() for v in preview.violations],
+                    "warnings": [c.message for c in preview.plan.conflicts],
                     "lms_calls": ctx.lms().client.stats.calls,
                 },
                 ensure_ascii=False,
@@ -207,6 +208,7 @@ def run_apply(
         "conflicts": len(report.preview.plan.conflicts),
         "lms_calls": ctx.lms().client.stats.calls,
         "stopped": result.stopped,
+        "warnings": [c.message for c in report.preview.plan.conflicts],
     }
     if as_json:
         print(json.dumps(summary, ensure_ascii=False, indent=2))

@@ -112,6 +112,9 @@ class RosterSettings(BaseModel):
     header_overrides: dict[str, str] = Field(default_factory=dict)
     # Learners without modules 1-3: "route" to a modules 1-3 track, or "exclude".
     without_modules_123: str = Field(default="route", pattern="^(route|exclude)$")
+    # A learners' list without the "Đã hoàn thành MĐ 1, 2, 3" column: "done" or "not_done"
+    # is assumed for everyone in it; unset, such a list is refused (it decides eligibility).
+    assume_modules_123: str | None = Field(default=None, pattern="^(done|not_done)$")
 
 
 class ProvisioningSettings(BaseModel):

@@ -65,6 +65,9 @@ def _summary_rows(result: ImportResult) -> list[list[CellValue]]:
     rows += [[f"Môn tham khảo: {subject}", "", "", n] for subject, n in sorted(references.items())]
     rows += [["Báo cáo viên, trợ giảng (cốt cán)", "", "", len(result.core_staff)]]
     rows += [["Miễn, giảm bồi dưỡng", "", "", len(result.exemptions)]]
+    if result.notices:
+        rows += [[], ["Lưu ý"]]
+        rows += [[notice] for notice in result.notices]
     return rows
 
 

@@ -114,9 +114,9 @@ def test_a_run_whose_writes_are_echoed_stores_and_prints_no_token(
     serve_env(monkeypatch, url, token)
     learners = workdir / "hoc-vien.csv"
     learners.write_text(
-        "Mã định danh,Họ và tên,Email,Đơn vị công tác,Cấp học,Đối tượng,Môn\n"
-        "7012345601,Nguyễn Văn An,an.nguyen@gmail.com,Trường THCS Tiến Hưng,THCS,GV,Toán\n"
-        "7012345602,Trần Thị Bình,binh.tran@gmail.com,Trường THCS Đồng Nơ,THCS,GV,Ngữ văn\n",
+        "Mã định danh,Họ và tên,Email,Đơn vị công tác,Cấp học,Đối tượng,Môn,Đã học MĐ 1 2 3\n"
+        "7012345601,Nguyễn Văn An,an.nguyen@gmail.com,Trường THCS Tiến Hưng,THCS,GV,Toán,x\n"
+        "7012345602,Trần Thị Bình,binh.tran@gmail.com,Trường THCS Đồng Nơ,THCS,GV,Ngữ văn,x\n",
         encoding="utf-8",
     )
     config = write_config(workdir, files=[SCHOOLS, learners])

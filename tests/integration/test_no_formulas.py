@@ -78,10 +78,11 @@ def test_ordinary_text_is_not_mistaken_for_a_formula() -> None:
 
 def test_validation_report(tmp_path: Path) -> None:
     source = tmp_path / "hv.csv"
-    lines = ["Mã định danh,Họ và tên,Email,Đơn vị công tác,Cấp học,Đối tượng,Môn,Ghi chú"]
+    lines = ["Mã định danh,Họ và tên,Email,Đơn vị công tác,Cấp học,Đối tượng,Môn,Ghi chú,"
+             "Đã hoàn thành MĐ 1-2-3"]  # fmt: skip
     for number, value in enumerate(HOSTILE):
         quoted = '"' + value.replace('"', '""') + '"'
-        lines.append(f"70123456{number:02d},{quoted},{quoted},THCS A,THCS,GV,Toán,{quoted}")
+        lines.append(f"70123456{number:02d},{quoted},{quoted},THCS A,THCS,GV,Toán,{quoted},x")
     source.write_text("\n".join(lines) + "\n", encoding="utf-8")
     schools = [School("BP1", "Trường THCS A", "THCS", "Huyện X", "Cụm X")]
     result = import_roster(source, schools=schools, today=dt.date(2023, 8, 1))

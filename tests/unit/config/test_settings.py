@@ -123,3 +123,11 @@ def test_not_toml_and_missing_file(tmp_path: Path) -> None:
 def test_unknown_run_is_named() -> None:
     with pytest.raises(SettingsError, match="no run with id 'M7-2023'"):
         load_settings(DEFAULT_CONFIG_FILE).run("M7-2023")
+
+
+def test_what_a_missing_modules_123_column_means(tmp_path: Path) -> None:
+    assert load_settings(write(tmp_path, "")).roster.assume_modules_123 is None
+    done = load_settings(write(tmp_path, '[roster]\nassume_modules_123 = "not_done"\n'))
+    assert done.roster.assume_modules_123 == "not_done"
+    with pytest.raises(SettingsError, match=r"roster.assume_modules_123"):
+        load_settings(write(tmp_path, '[roster]\nassume_modules_123 = "yes"\n'))
