@@ -6,6 +6,7 @@ import json
 from collections import Counter
 from dataclasses import asdict, dataclass
 
+from rich.markup import escape
 from rich.table import Table
 from sqlmodel import col, select
 
@@ -52,6 +53,18 @@ def allocation_table(results: list[RunAllocation]) -> Table:
     return table
 
 
+def allocation_warnings(result: RunAllocation, *, moves: int | None = None) -> list[str]:
+    """Class changes of people already placed, then staffing problems: what the table
+    output lists under the table and ``--json`` carries as ``warnings``."""
+    lines = [
+        f"{result.run_id}: {move.person_id} {move.from_class} → {move.to_class or '—'}: "
+        f"{move.message}"
+        for move in result.moves[:moves]
+        if move.from_class is not None
+    ]
+    return lines + [problem.message for problem in result.staff.problems]
+
+
 def run_allocate(
     ctx: AppContext, run_ids: list[str], *, as_json: bool, accept: bool = False
 ) -> int:
@@ -72,6 +85,7 @@ def run_allocate(
                 "class_moves": r.class_moves,
                 "written": r.written,
                 "problems": [p.message for p in r.staff.problems],
+                "warnings": allocation_warnings(r),
             }
             for r in results
         ]
@@ -79,13 +93,8 @@ def run_allocate(
         return EXIT_PROBLEMS if problems else EXIT_OK
     ctx.console.print(allocation_table(results))
     for r in results:
-        for move in r.moves[:20]:
-            if move.from_class is None:
-                continue
-            route = f"{move.from_class} → {move.to_class or '—'}"
-            ctx.console.print(f"  {r.run_id}: {move.person_id} {route}: {move.message}")
-        for problem in r.staff.problems:
-            ctx.console.print(f"  [yellow]{problem.message}[/yellow]")
+        for warning in allocation_warnings(r, moves=20):
+            ctx.console.print(f"  [yellow]{escape(warning)}[/yellow]")
     return EXIT_PROBLEMS if problems else EXIT_OK
 
 

@@ -12,8 +12,9 @@ import datetime as dt
 import json
 import logging
 import signal
+import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -29,6 +30,7 @@ from cli.context import (
     EXIT_SETTINGS,
     SANDBOX_STATE_FILE,
     AppContext,
+    RedactingStream,
     tune_gc,
 )
 from config.settings import SettingsError
@@ -83,21 +85,25 @@ def _context(config: Path | None, *, quiet: bool = False) -> Iterator[AppContext
     except SettingsError as error:
         err_console.print(f"[red]{error}[/red]")
         raise typer.Exit(EXIT_SETTINGS) from None
-    try:
-        yield ctx
-    except SettingsError as error:
-        err_console.print(f"[red]{error}[/red]")
-        raise typer.Exit(EXIT_SETTINGS) from None
-    except LmsConfigError as error:
-        err_console.print(
-            f"[red]LMS từ chối: {error}[/red]\nChạy 'bdtx lms check' để biết cần sửa gì."
-        )
-        raise typer.Exit(EXIT_LMS) from None
-    except LmsError as error:
-        err_console.print(f"[red]Không làm việc được với LMS: {error}[/red]")
-        raise typer.Exit(EXIT_LMS) from None
-    finally:
-        ctx.close()
+    # Everything the command prints (tables, messages, JSON, errors) is redacted.
+    out = RedactingStream(sys.stdout, ctx.redact)
+    err = RedactingStream(sys.stderr, ctx.redact)
+    with redirect_stdout(out), redirect_stderr(err):
+        try:
+            yield ctx
+        except SettingsError as error:
+            err_console.print(f"[red]{error}[/red]")
+            raise typer.Exit(EXIT_SETTINGS) from None
+        except LmsConfigError as error:
+            err_console.print(
+                f"[red]LMS từ chối: {error}[/red]\nChạy 'bdtx lms check' để biết cần sửa gì."
+            )
+            raise typer.Exit(EXIT_LMS) from None
+        except LmsError as error:
+            err_console.print(f"[red]Không làm việc được với LMS: {error}[/red]")
+            raise typer.Exit(EXIT_LMS) from None
+        finally:
+            ctx.close()
 
 
 def _print_json(data: Any) -> None:

@@ -20,7 +20,8 @@ from cli.roster_cmd import (
     EXIT_NOT_A_ROSTER,
     changes_table,
     import_files,
-    print_locked_changes,
+    import_warnings,
+    print_warnings,
     refuse,
 )
 from cli.sync_cmd import apply_with_progress, plan_table
@@ -66,7 +67,7 @@ def main_job(ctx: AppContext, *, accept: bool, now: Callable[[], dt.datetime]) -
     console.print(summary_table(result))
     if changes is not None and changes.any:
         console.print(changes_table(changes))
-        print_locked_changes(ctx, changes, now().date())
+    print_warnings(ctx, import_warnings(ctx, result, changes, now().date()))
     console.print(f"Báo cáo cho các trường: {report_path}")
 
     console.rule("3. Phân lớp (classes)")

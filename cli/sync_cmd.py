@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.worksheet.worksheet import Worksheet
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
@@ -21,6 +20,7 @@ from cli.context import (
     EXIT_SETTINGS,
     AppContext,
 )
+from reports.xlsx import SafeWorkbook
 from store.db import session_scope
 from store.sync_repo import history
 from sync import service
@@ -67,33 +67,33 @@ def write_plan_files(preview: service.SyncPreview, out: Path) -> tuple[Path, Pat
             {"kind": a.kind.value, "key": a.key, "reason": a.reason, "data": dict(a.data)}
             for a in plan.actions
         ],
-        "conflicts": [vars(c) for c in plan.conflicts],
+        "conflicts": [dataclasses.asdict(c) for c in plan.conflicts],
         "violations": [v.message() for v in preview.violations],
     }
     json_path = out / "plan.json"
     json_path.write_text(json.dumps(data, ensure_ascii=False, indent=1, default=str), "utf-8")
-    workbook = Workbook(write_only=True)
-    summary = cast(Worksheet, workbook.create_sheet("Tổng hợp"))
-    summary.append(["Hành động", "Số lượng"])
+    workbook = SafeWorkbook()
+    summary = workbook.sheet("Tổng hợp", widths=(40, 12), freeze="A2")
+    summary.header(["Hành động", "Số lượng"])
     for kind, count in plan.count_by_kind().items():
-        summary.append([ACTION_LABELS[kind], count])
-    summary.append(["Cần xem xét", len(plan.conflicts)])
+        summary.row([ACTION_LABELS[kind], count])
+    summary.row(["Cần xem xét", len(plan.conflicts)])
     for violation in preview.violations:
-        summary.append([violation.message()])
+        summary.row([violation.message()])
     by_kind: dict[ActionKind, list[Any]] = {}
     for action in plan.actions:
         by_kind.setdefault(action.kind, []).append(action)
     for kind, actions in by_kind.items():
-        sheet = cast(Worksheet, workbook.create_sheet(ACTION_LABELS[kind][:31]))
-        sheet.append(["Đối tượng", "Lý do", "Chi tiết"])
+        sheet = workbook.sheet(ACTION_LABELS[kind], widths=(40, 50, 80), freeze="A2")
+        sheet.header(["Đối tượng", "Lý do", "Chi tiết"])
         for action in actions:
             details = "; ".join(f"{k}={v}" for k, v in action.data.items())
-            sheet.append([action.key, action.reason, details])
+            sheet.row([action.key, action.reason, details])
     if plan.conflicts:
-        sheet = cast(Worksheet, workbook.create_sheet("Cần xem xét"))
-        sheet.append(["Đối tượng", "Mã", "Nội dung"])
+        sheet = workbook.sheet("Cần xem xét", widths=(40, 20, 80), freeze="A2")
+        sheet.header(["Đối tượng", "Mã", "Nội dung"])
         for conflict in plan.conflicts:
-            sheet.append([conflict.key, conflict.code, conflict.message])
+            sheet.row([conflict.key, conflict.code, conflict.message])
     xlsx_path = out / "plan.xlsx"
     workbook.save(xlsx_path)
     return json_path, xlsx_path
@@ -113,6 +113,7 @@ def run_plan(ctx: AppContext, out: Path, *, as_json: bool, now: dt.datetime) -> 
                     "counts": {k.value: n for k, n in preview.plan.count_by_kind().items()},
                     "conflicts": len(preview.plan.conflicts),
                     "violations": [v.message() for v in preview.violations],
+                    "warnings": [c.message for c in preview.plan.conflicts],
                     "lms_calls": ctx.lms().client.stats.calls,
                 },
                 ensure_ascii=False,
@@ -207,6 +208,7 @@ def run_apply(
         "conflicts": len(report.preview.plan.conflicts),
         "lms_calls": ctx.lms().client.stats.calls,
         "stopped": result.stopped,
+        "warnings": [c.message for c in report.preview.plan.conflicts],
     }
     if as_json:
         print(json.dumps(summary, ensure_ascii=False, indent=2))

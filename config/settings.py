@@ -196,6 +196,9 @@ class RosterSettings(BaseModel):
     # needs --accept (an import that would leave nobody active always stops).
     max_leavers: int = Field(default=50, ge=0)
     max_leavers_percent: float = Field(default=5.0, ge=0)
+    # A learners' list without the "Đã hoàn thành MĐ 1, 2, 3" column: "done" or "not_done"
+    # is assumed for everyone in it; unset, such a list is refused (it decides eligibility).
+    assume_modules_123: str | None = Field(default=None, pattern="^(done|not_done)$")
 
 
 class ClassesSettings(BaseModel):

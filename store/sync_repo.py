@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from sqlalchemy import Engine, insert, update
 from sqlmodel import Session, SQLModel, col, select
 
+from connector.redact import redact
 from store.db import session_scope
 from store.models import LmsAccount, SyncAction, SyncRun
 from sync.apply import ActionOutcome
@@ -65,8 +66,9 @@ def finish_run(
     with session_scope(engine) as session:
         run = session.get(SyncRun, run_id)
         assert run is not None
-        run.status, run.counts, run.errors = status, counts, errors[:500]
-        run.message, run.finished_at = message[:2000], now
+        run.status, run.counts = status, counts
+        run.errors = [{k: redact(v) for k, v in error.items()} for error in errors[:500]]
+        run.message, run.finished_at = redact(message)[:2000], now
         session.add(run)
 
 
@@ -84,7 +86,7 @@ class DbJournal:
         now = self.clock()
         grouped: dict[tuple[str, str, str], list[str]] = {}
         for outcome in outcomes:
-            group = (outcome.action.kind.value, outcome.status, outcome.error[:2000])
+            group = (outcome.action.kind.value, outcome.status, redact(outcome.error)[:2000])
             grouped.setdefault(group, []).append(outcome.action.key)
         accounts, self._accounts = self._accounts, []
         with session_scope(self.engine) as session:

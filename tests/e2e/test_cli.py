@@ -437,6 +437,30 @@ def test_classes_with_an_unknown_run_is_a_settings_error(command: str, config: P
     assert "M7-2099" in result.output
 
 
+def test_json_outputs_carry_the_warnings_the_tables_show(provisioned: Path, workdir: Path) -> None:
+    """The lock-date warning of a re-import (people changing school after the unit lock
+    date keep their class) is in ``--json`` too, word for word."""
+    database = workdir / "var" / "bdtx.sqlite"
+    before = database.read_bytes()
+    data = as_json(bdtx("roster", "import", *LATER, "--json"))
+    locked = [w for w in data["warnings"] if "sau ngày khóa 15/08/2023" in w]
+    assert len(locked) == 1, data["warnings"]
+    assert locked[0].startswith("Đợt M4-2023: ")
+
+    database.write_bytes(before)  # the same import again, as a person reads it
+    shown = bdtx("roster", "import", *LATER)
+    assert flat(locked[0]) in flat(shown.output)
+
+    imported = database.read_bytes()
+    (run,) = as_json(bdtx("classes", "allocate", "--json"))
+    assert any("Không còn trong danh sách học viên" in w for w in run["warnings"])
+    assert run["warnings"][len(run["warnings"]) - len(run["problems"]) :] == run["problems"]
+    database.write_bytes(imported)  # the same allocation again, as a person reads it
+    table = flat(bdtx("classes", "allocate").output)
+    for warning in run["warnings"][:20]:
+        assert flat(warning) in table
+
+
 # -- bdtx sync ---------------------------------------------------------------------------
 
 

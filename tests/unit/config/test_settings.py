@@ -140,3 +140,11 @@ def test_the_three_gates_read_their_thresholds_from_their_sections(tmp_path: Pat
     assert (limits.max_group_moves, limits.max_group_moves_percent) == (9, 3.5)
     with pytest.raises(SettingsError, match=r"classes\.max_moves"):
         load_settings(write(tmp_path, "[classes]\nmax_moves = -1\n"))
+
+
+def test_what_a_missing_modules_123_column_means(tmp_path: Path) -> None:
+    assert load_settings(write(tmp_path, "")).roster.assume_modules_123 is None
+    done = load_settings(write(tmp_path, '[roster]\nassume_modules_123 = "not_done"\n'))
+    assert done.roster.assume_modules_123 == "not_done"
+    with pytest.raises(SettingsError, match=r"roster.assume_modules_123"):
+        load_settings(write(tmp_path, '[roster]\nassume_modules_123 = "yes"\n'))
