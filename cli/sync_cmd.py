@@ -103,6 +103,7 @@ def run_plan(ctx: AppContext, out: Path, *, as_json: bool, now: dt.datetime) -> 
     preview = service.preview(
         ctx.engine(), ctx.lms(), ctx.settings, now=now, site_customfields=ctx.site_profile_fields
     )
+    service.reconcile(ctx.engine(), preview, now=now, by_run=None)
     json_path, xlsx_path = write_plan_files(preview, out)
     if as_json:
         print(

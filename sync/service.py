@@ -25,6 +25,8 @@ from store.sync_repo import (
     finish_run,
     journal_plan,
     record_account,
+    resolve_unknown,
+    settle_killed_runs,
     start_run,
     suspended_by_us,
     unsettled_creates,
@@ -61,6 +63,12 @@ class SyncPreview:
     @property
     def digest(self) -> str:
         return plan_digest(self.plan)
+
+
+@dataclass(frozen=True)
+class Reconciled:
+    killed: list[int]  # runs found killed
+    resolved: dict[str, int]  # earlier unknown outcomes: done / not_done
 
 
 @dataclass
@@ -123,6 +131,21 @@ def preview(
     )
 
 
+def reconcile(
+    engine: Engine, seen: SyncPreview, *, now: dt.datetime, by_run: int | None
+) -> Reconciled:
+    """Bring earlier runs' records up to date with what this run just read from the LMS.
+
+    Runs left 'running' by a process that died are marked killed, with counts from their
+    journal; earlier ``unknown`` outcomes get what the read-back found (the new plan
+    still has them to do: not done; otherwise: done).
+    """
+    killed = settle_killed_runs(engine, now=now, by_run=by_run)
+    still_planned = {(a.kind.value, a.key) for a in seen.plan.actions}
+    resolved = resolve_unknown(engine, still_planned, by_run=by_run, now=now)
+    return Reconciled(killed, resolved)
+
+
 def apply(
     engine: Engine,
     lms: MoodleLms,
@@ -144,6 +167,7 @@ def apply(
             "Chạy lại 'bdtx sync plan' và xem lại."
         )
     run_id = start_run(engine, mode="apply", user=user, digest=seen.digest, now=now)
+    reconcile(engine, seen, now=now, by_run=run_id)
     if seen.violations and not accept:
         finish_run(
             engine,
