@@ -95,7 +95,7 @@ def settle_killed_runs(
         ]
         for run in stale:
             assert run.id is not None
-            _in_flight_unknown(session, run.id, now)
+            _in_flight_unknown(session, run.id)
             counts, errors, last = journal_summary(session, run.id)
             run.status = "killed"
             run.counts, run.errors = counts, errors
@@ -105,8 +105,11 @@ def settle_killed_runs(
         return [run.id for run in stale if run.id is not None]
 
 
-def _in_flight_unknown(session: Session, run_id: int, now: dt.datetime) -> None:
-    """Batches sent but never answered when the process died: their outcome is unknown."""
+def _in_flight_unknown(session: Session, run_id: int) -> None:
+    """Batches sent but never answered when the process died: their outcome is unknown.
+
+    Their time stays the time they were sent: the run's last sign of life.
+    """
     in_flight = list(
         session.exec(
             select(SyncBatch.seq).where(
@@ -123,7 +126,7 @@ def _in_flight_unknown(session: Session, run_id: int, now: dt.datetime) -> None:
             col(SyncAction.batch_seq).in_(in_flight),
             col(SyncAction.status) == "pending",
         )
-        .values(status="unknown", error=IN_FLIGHT, updated_at=now)
+        .values(status="unknown", error=IN_FLIGHT)
     )
     for seq in in_flight:
         batch = session.get(SyncBatch, (run_id, seq))
@@ -172,7 +175,7 @@ def _killed_message(counts: dict[str, int], by_run: int | None, now: dt.datetime
 
 
 def resolve_unknown(
-    engine: Engine, still_planned: set[tuple[str, str]], *, by_run: int | None, now: dt.datetime
+    engine: Engine, still_planned: set[tuple[str, str]], *, by_run: int | None
 ) -> dict[str, int]:
     """Settle earlier runs' ``unknown`` actions with what a fresh read-back of the LMS found.
 

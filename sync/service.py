@@ -142,7 +142,7 @@ def reconcile(
     """
     killed = settle_killed_runs(engine, now=now, by_run=by_run)
     still_planned = {(a.kind.value, a.key) for a in seen.plan.actions}
-    resolved = resolve_unknown(engine, still_planned, by_run=by_run, now=now)
+    resolved = resolve_unknown(engine, still_planned, by_run=by_run)
     return Reconciled(killed, resolved)
 
 
