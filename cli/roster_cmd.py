@@ -13,7 +13,7 @@ from pathlib import Path
 from rich.table import Table
 from sqlmodel import select
 
-from cli.context import EXIT_OK, EXIT_PROBLEMS, EXIT_SETTINGS, AppContext
+from cli.context import EXIT_OK, EXIT_PROBLEMS, EXIT_SETTINGS, AppContext, print_json_error
 from config.settings import RosterSettings, RunSettings
 from roster.eligibility import EligibilityPolicy, PrerequisitePolicy
 from roster.errors import RosterFormatError
@@ -206,7 +206,7 @@ def run_import(
     except RosterFormatError as error:
         ctx.err_console.print(f"[red]{error}[/red]", soft_wrap=True)
         if as_json:
-            print(json.dumps({"error": str(error)}, ensure_ascii=False))
+            print_json_error(str(error), EXIT_NOT_A_ROSTER, "not_a_roster")
         return EXIT_NOT_A_ROSTER
     if report is not None and not _copy(ctx, report_path, report):
         return EXIT_SETTINGS

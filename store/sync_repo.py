@@ -8,6 +8,7 @@ import socket
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Engine, func, insert, update
 from sqlmodel import Session, SQLModel, col, select
@@ -383,3 +384,38 @@ def suspended_by_us(session: Session) -> list[str]:
 
 def history(session: Session, limit: int = 20) -> list[SyncRun]:
     return list(session.exec(select(SyncRun).order_by(col(SyncRun.id).desc()).limit(limit)))
+
+
+def run_record(session: Session, run: SyncRun, *, with_batches: bool) -> dict[str, Any]:
+    """A run as ``sync history`` shows it: its journal's totals, unknown outcomes and
+    what the read-back found for them, and (``with_batches``) every batch sent."""
+    assert run.id is not None
+    totals = {"done": 0, "failed": 0, "unknown": 0, "pending": 0}
+    resolved = {"done": 0, "not_done": 0}
+    statement = (
+        select(SyncAction.status, SyncAction.resolution, func.count())
+        .where(col(SyncAction.sync_run_id) == run.id)
+        .group_by(col(SyncAction.status), col(SyncAction.resolution))
+    )
+    for status, resolution, number in session.exec(statement):
+        totals[status] = totals.get(status, 0) + int(number)
+        if status == "unknown" and resolution in resolved:
+            resolved[resolution] += int(number)
+    not_sent = session.exec(
+        select(func.count()).where(
+            col(SyncAction.sync_run_id) == run.id, col(SyncAction.batch_seq).is_(None)
+        )
+    ).one()
+    batches = session.exec(
+        select(SyncBatch).where(col(SyncBatch.sync_run_id) == run.id).order_by(col(SyncBatch.seq))
+    ).all()
+    record: dict[str, Any] = {
+        **run.model_dump(exclude={"host", "pid"}),
+        "totals": totals,
+        "unknown_resolved": resolved,
+        "batch_count": len(batches),
+        "not_sent": int(not_sent),  # unresolvable, or left when the run stopped
+    }
+    if with_batches:
+        record["batches"] = [b.model_dump(exclude={"sync_run_id"}) for b in batches]
+    return record

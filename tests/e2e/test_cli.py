@@ -160,7 +160,7 @@ def sheets(path: Path) -> dict[str, list[tuple[Any, ...]]]:
 def history_ids() -> list[int]:
     result = bdtx("sync", "history", "--json")
     assert result.exit_code == 0, result.output
-    return [int(run["id"]) for run in as_json(result)]
+    return [int(run["id"]) for run in as_json(result)["runs"]]
 
 
 # -- fixtures ----------------------------------------------------------------------------
@@ -291,7 +291,7 @@ def test_run_classes_table_puts_moves_and_problems_in_their_columns(two_runs: Tw
 def test_sync_history_lists_the_runs(two_runs: TwoRuns, provisioned: Path) -> None:
     result = bdtx("sync", "history", "--json", "--config", provisioned)
     assert result.exit_code == 0, result.output
-    runs = as_json(result)
+    runs = as_json(result)["runs"]
     assert [r["id"] for r in runs] == [2, 1]  # newest first
     assert {r["mode"] for r in runs} == {"apply"}
     assert {r["status"] for r in runs} == {"done"}
@@ -355,7 +355,7 @@ def test_roster_import_dry_run_stores_nothing(config: Path, workdir: Path) -> No
     assert not (workdir / "r.xlsx").exists()
     # Nobody to sort into classes either.
     allocation = bdtx("classes", "allocate", "--json")
-    assert as_json(allocation)[0]["learners"] == 0
+    assert as_json(allocation)["runs"][0]["learners"] == 0
 
 
 NOT_ROSTERS: dict[str, bytes] = {
@@ -405,14 +405,14 @@ def test_classes_respect_the_size_limit_and_reallocating_moves_nobody(workdir: P
     assert bdtx("roster", "import", *SAMPLE, "--json").exit_code == 1
 
     allocated = bdtx("classes", "allocate", "--json")
-    (run,) = as_json(allocated)
+    (run,) = as_json(allocated)["runs"]
     assert run["run"] == "M4-2023"
     assert allocated.exit_code == (1 if run["problems"] else 0)
     assert run["learners"] > 5000
     assert run["moves"] == run["learners"] + run["reference_seats"]
 
     shown = bdtx("classes", "show", "--json")
-    classes = as_json(shown)
+    classes = as_json(shown)["classes"]
     assert shown.exit_code == (1 if any(not c["reporters"] for c in classes) else 0)
     assert len(classes) == run["classes"]
     sizes = [c["size"] for c in classes]
@@ -423,11 +423,11 @@ def test_classes_respect_the_size_limit_and_reallocating_moves_nobody(workdir: P
     assert len({c["id"] for c in classes}) == len(classes)
 
     again = bdtx("classes", "allocate", "--run", "M4-2023", "--json")
-    (rerun,) = as_json(again)
+    (rerun,) = as_json(again)["runs"]
     assert rerun["moves"] == 0
     assert set(rerun["written"].values()) == {0}
     assert rerun["classes"] == run["classes"]
-    assert as_json(bdtx("classes", "show", "--run", "M4-2023", "--json")) == classes
+    assert as_json(bdtx("classes", "show", "--run", "M4-2023", "--json"))["classes"] == classes
 
 
 @pytest.mark.parametrize("command", ["allocate", "show"])
@@ -664,3 +664,31 @@ def test_an_unreachable_lms_exits_3(config: Path, monkeypatch: pytest.MonkeyPatc
     assert result.exit_code == 3, result.output
     assert "Không làm việc được với LMS" in flat(result.output)
     assert token not in result.output
+
+
+@pytest.mark.parametrize("command", [["lms", "check"], ["sync", "plan"], ["sync", "apply"]])
+def test_an_unreachable_lms_with_json_prints_one_json_error(
+    command: list[str], config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    token = "fedcba9876543210fedcba9876543210"
+    serve_env(monkeypatch, f"http://127.0.0.1:{port}", token)
+    result = bdtx(*command, "--json", "--config", config)
+    assert result.exit_code == 3, result.output
+    assert result.stdout.count("\n") == 1, result.stdout
+    error = as_json(result)
+    assert error["ok"] is False
+    assert error["exit_code"] == 3
+    assert error["error_kind"] == "lms"
+    assert "Không làm việc được với LMS" in error["error"]
+    assert token not in result.stdout
+
+
+def test_a_settings_error_with_json_prints_one_json_error(config: Path) -> None:
+    result = bdtx("classes", "show", "--run", "M7-2099", "--json", "--config", config)
+    assert result.exit_code == 2, result.output
+    error = as_json(result)
+    assert (error["ok"], error["exit_code"], error["error_kind"]) == (False, 2, "settings")
+    assert "M7-2099" in error["error"]
