@@ -350,7 +350,7 @@ def sync_history(
     from cli.sync_cmd import show_history
 
     with _context(config, quiet=as_json, as_json=as_json) as ctx:
-        raise typer.Exit(show_history(ctx, run_id=run, as_json=as_json))
+        raise typer.Exit(show_history(ctx, run_id=run, as_json=as_json, now=_now()))
 
 
 # -- the main job ------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from cli.context import (
 from config.settings import SettingsError
 from store.db import session_scope
 from store.models import SyncRun
-from store.sync_repo import history, run_record
+from store.sync_repo import history, run_record, settle_killed_runs
 from sync import service
 from sync.model import ActionKind, Plan
 
@@ -249,8 +249,14 @@ def _refuse(ctx: AppContext, message: str, code: int, as_json: bool) -> int:
     return code
 
 
-def show_history(ctx: AppContext, *, run_id: int | None = None, as_json: bool) -> int:
-    """The latest runs (or one run and its batches): done, failed, unknown, pending."""
+def show_history(
+    ctx: AppContext, *, run_id: int | None = None, as_json: bool, now: dt.datetime
+) -> int:
+    """The latest runs (or one run and its batches): done, failed, unknown, pending.
+
+    A run whose process died is shown (and recorded) as killed first.
+    """
+    settle_killed_runs(ctx.engine(), now=now, by_run=None)
     with session_scope(ctx.engine()) as session:
         runs = (
             history(session) if run_id is None else [r for r in [session.get(SyncRun, run_id)] if r]

@@ -166,7 +166,7 @@ def _killed_message(counts: dict[str, int], by_run: int | None, now: dt.datetime
     totals: Counter[str] = Counter()
     for key, number in counts.items():
         totals[key.rsplit(":", 1)[1]] += number
-    noticed = f"lần chạy #{by_run}" if by_run is not None else "lần xem kế hoạch"
+    noticed = f"lần chạy #{by_run}" if by_run is not None else "lệnh chạy sau"
     return (
         "Tiến trình bị dừng đột ngột khi đang chạy (bị tắt, mất điện hoặc máy khởi động lại); "
         f"{noticed} phát hiện lúc {now:%d/%m/%Y %H:%M} UTC. Theo nhật ký từng lô: "
