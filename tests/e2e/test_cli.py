@@ -531,8 +531,14 @@ def test_a_wrong_lms_url_is_named(command: list[str], workdir: Path) -> None:
     config = write_config(workdir, url="ftp://x")
     result = bdtx(*command, "--config", config)
     assert result.exit_code == 2, result.output
-    assert flat(result.output).startswith("Setting lms.url (BDTX_LMS_URL):")
-    assert len(result.output.strip().splitlines()) == 1
+    assert flat(result.stderr).startswith("Setting lms.url (BDTX_LMS_URL):")
+    assert len(result.stderr.strip().splitlines()) == 1
+    if "--json" in command:  # and the same, as one JSON object, on standard output
+        error = as_json(result)
+        assert (error["exit_code"], error["error_kind"]) == (2, "settings")
+        assert error["error"] == result.stderr.strip()
+    else:
+        assert result.stdout == ""
     assert not (workdir / "var").exists()
 
 
