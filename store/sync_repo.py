@@ -296,8 +296,7 @@ class DbJournal:
         with session_scope(self.engine) as session:
             if batch is not None:
                 _settle_batch(session, self.run_id, batch, tally, outcomes, now)
-            for code, user_id, username in accounts:
-                record_account(session, code, user_id, username, now)
+            record_accounts(session, accounts, now)
             for (kind, status, error), keys in grouped.items():
                 for start in range(0, len(keys), 500):
                     session.execute(
@@ -365,6 +364,34 @@ def record_account(
                 identity_code=identity_code, lms_user_id=user_id, username=username, created_at=now
             )
         )
+
+
+def record_accounts(
+    session: Session, accounts: Sequence[tuple[str, int, str]], now: dt.datetime
+) -> None:
+    """:func:`record_account` for many (identity code, user id, username): bulk statements."""
+    codes = [code for code, _, _ in accounts]
+    known: set[str] = set()
+    for start in range(0, len(codes), 500):
+        chunk = codes[start : start + 500]
+        known.update(
+            session.exec(
+                select(LmsAccount.identity_code).where(col(LmsAccount.identity_code).in_(chunk))
+            )
+        )
+    rows = [
+        {
+            "identity_code": code,
+            "lms_user_id": user_id,
+            "username": username,
+            "created_at": now,
+            "suspended": False,
+        }
+        for code, (user_id, username) in {c: (i, u) for c, i, u in accounts}.items()
+        if code not in known
+    ]
+    if rows:
+        session.execute(insert(SQLModel.metadata.tables["lmsaccount"]), rows)
 
 
 def unsettled_creates(session: Session) -> list[str]:

@@ -8,11 +8,12 @@ from sqlalchemy import Engine
 from sqlmodel import col, select
 
 from store.db import session_scope
-from store.models import SyncAction, SyncBatch, SyncRun
+from store.models import LmsAccount, SyncAction, SyncBatch, SyncRun
 from store.sync_repo import (
     DbJournal,
     Owner,
     journal_plan,
+    record_account,
     resolve_unknown,
     settle_killed_runs,
     start_run,
@@ -119,3 +120,26 @@ def test_unknown_outcomes_get_what_the_read_back_found(engine: Engine) -> None:
     }
     # Resolved once: a later read-back does not change it.
     assert resolve_unknown(engine, set(), by_run=8) == {"done": 0, "not_done": 0}
+
+
+def test_accounts_a_batch_created_are_stored_with_it_once(engine: Engine) -> None:
+    run = start_run(engine, mode="apply", user="it", digest="d", now=T0, owner=GONE)
+    journal_plan(engine, run, Plan(ACTIONS[:3]), T0)
+    with session_scope(engine) as session:
+        record_account(session, ACTIONS[0].key, 11, "old.name", T0)
+    journal = DbJournal(engine, run, clock)
+    batch = Batch(1, ActionKind.CREATE_USER, "core_user_create_users", 3)
+    journal.sending(batch, ACTIONS[:3])
+    for n, action in enumerate(ACTIONS[:3]):
+        journal.account_created(action.key, 100 + n, f"user{n}")
+    journal.record([ActionOutcome(a, DONE) for a in ACTIONS[:3]], batch)
+    with session_scope(engine) as session:
+        stored = {
+            a.identity_code: (a.lms_user_id, a.username) for a in session.exec(select(LmsAccount))
+        }
+    # An account already known (adopted earlier) keeps its record.
+    assert stored == {
+        ACTIONS[0].key: (11, "old.name"),
+        ACTIONS[1].key: (101, "user1"),
+        ACTIONS[2].key: (102, "user2"),
+    }
