@@ -384,6 +384,7 @@ class Applier:
 
     def _create_courses(self, actions: list[Action]) -> None:
         made: list[tuple[Action, int]] = []
+        sources: dict[int, tuple[int, int]] = {}  # id(action) -> (template, category)
         for action in actions:
             data = action.data
             template = self._template_id(str(data["template_shortname"]))
@@ -396,21 +397,20 @@ class Applier:
                 )
                 self._unresolved([(action, why)])
                 continue
+            sources[id(action)] = (template, category)
 
-            def copy(
-                action: Action = action, template: int = template, category: int = category
-            ) -> BatchOutcome[Action, object]:
-                return self._copy_course(action, template, category)
+        def copy(batch: list[Action]) -> BatchOutcome[Action, object]:
+            (action,) = batch
+            return self._copy_course(action, *sources[id(action)])
 
-            def copied(action: Action, course_id: object) -> None:
-                self.ids.courses[action.key] = cast(int, course_id)
-                made.append((action, cast(int, course_id)))
+        def copied(action: Action, course_id: object) -> None:
+            self.ids.courses[action.key] = cast(int, course_id)
+            made.append((action, cast(int, course_id)))
 
-            # Each copy is journaled as it lands: a stop later in the phase keeps it.
-            batch = self._open_batch([action], courses.DUPLICATE_COURSE)
-            stop = self._land([action], batch, copy, copied)
-            if stop is not None:
-                raise stop
+        # One copy per request; copies are independent, so up to max_concurrency go at
+        # once, each journaled as it lands: a stop later in the phase keeps those made.
+        ready = [[a] for a in actions if id(a) in sources]
+        self._send_batches(ready, courses.DUPLICATE_COURSE, copy, copied)
         # A copy keeps the template's idnumber-less settings: set idnumber and dates.
         updates = {
             id(a): CourseUpdate(

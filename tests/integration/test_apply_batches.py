@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import Counter
+from dataclasses import replace
+from urllib.parse import parse_qsl
+
+import httpx
 import pytest
 
 from connector.client import MoodleClient
@@ -92,3 +99,54 @@ def test_with_concurrent_batches_every_answered_batch_is_recorded_done() -> None
     # No account the LMS made is recorded as never sent; nothing sent after the stop.
     assert accounts_in(sandbox) == done | unknown
     assert journal.sent == sorted(journal.answered, key=lambda b: b.seq)
+
+
+def test_with_max_concurrency_batches_and_course_copies_go_out_side_by_side() -> None:
+    sandbox = SandboxLms()
+    lock = threading.Lock()
+    in_flight: Counter[str] = Counter()
+    peak: Counter[str] = Counter()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        fields = parse_qsl(request.url.query.decode()) + parse_qsl(request.content.decode())
+        wsfunction = dict(fields).get("wsfunction", "")
+        with lock:
+            in_flight[wsfunction] += 1
+            peak[wsfunction] = max(peak[wsfunction], in_flight[wsfunction])
+        try:
+            time.sleep(0.02)
+            return sandbox.handle_httpx(request)
+        finally:
+            with lock:
+                in_flight[wsfunction] -= 1
+
+    client = MoodleClient(
+        "http://sandbox.invalid",
+        sandbox.token_for("syncbot"),
+        transport=httpx.MockTransport(handler),
+        field_budget=120,
+        max_concurrency=2,
+    )
+    lms = MoodleLms(client, user_rules=UserRules(profile_fields=frozenset({"school"})))
+    wanted = desired(PEOPLE, CLASSES)
+    (course,) = wanted.courses.values()
+    extra = {f"{course.idnumber}-{n}": course for n in range(1, 4)}
+    courses = {
+        key: replace(course, idnumber=key, shortname=key) for key in [course.idnumber, *extra]
+    }
+    wanted = replace(wanted, courses=courses)
+    actual = read_actual(lms, wanted)
+    the_plan = plan(
+        wanted, actual, now=NOW, options=PlanOptions(site_customfields=frozenset({"school"}))
+    )
+    journal = ListJournal()
+    result = Applier(lms, journal, actual, ApplyOptions()).apply(the_plan)
+
+    assert result.failures() == []
+    assert peak["core_user_create_users"] == 2
+    assert peak["core_course_duplicate_course"] == 2
+    # Every batch sent was journaled once, whatever order the answers came in.
+    assert sorted(b.seq for b in journal.answered) == [b.seq for b in journal.sent]
+    copies = [b for b in journal.answered if b.call == "core_course_duplicate_course"]
+    assert len(copies) == len(courses)
+    assert {c.shortname for c in sandbox.site.courses.values()} >= set(courses)
