@@ -136,6 +136,16 @@ def _in_flight_unknown(session: Session, run_id: int) -> None:
         session.add(batch)
 
 
+def fail_run(engine: Engine, run_id: int, error: BaseException, *, now: dt.datetime) -> None:
+    """An apply that crashed: 'failed', with what its journal holds and the error."""
+    with session_scope(engine) as session:
+        counts, errors, _ = journal_summary(session, run_id)
+    message = f"Lỗi ngoài dự kiến, đã dừng: {type(error).__name__}: {error}"
+    finish_run(
+        engine, run_id, status="failed", counts=counts, errors=errors, message=message, now=now
+    )
+
+
 def journal_summary(
     session: Session, run_id: int
 ) -> tuple[dict[str, int], list[dict[str, str]], dt.datetime | None]:

@@ -22,6 +22,7 @@ from store.db import session_scope
 from store.models import Person, School
 from store.sync_repo import (
     DbJournal,
+    fail_run,
     finish_run,
     journal_plan,
     record_account,
@@ -198,6 +199,9 @@ def apply(
     except ApplyStopped:
         result = applier.result
         status = "interrupted"
+    except Exception as error:
+        fail_run(engine, run_id, error, now=clock())
+        raise
     if status == "done" and result.failures():
         status = "done_with_errors"
     sheets = _account_sheets(engine, result, settings.provisioning.accounts_dir / f"sync-{run_id}")

@@ -12,6 +12,7 @@ from store.models import LmsAccount, SyncAction, SyncBatch, SyncRun
 from store.sync_repo import (
     DbJournal,
     Owner,
+    fail_run,
     journal_plan,
     record_account,
     resolve_unknown,
@@ -143,3 +144,20 @@ def test_accounts_a_batch_created_are_stored_with_it_once(engine: Engine) -> Non
         ACTIONS[1].key: (101, "user1"),
         ACTIONS[2].key: (102, "user2"),
     }
+
+
+def test_a_crashed_apply_is_failed_with_what_its_journal_holds(engine: Engine) -> None:
+    run = killed_after_one_batch(engine)
+    fail_run(engine, run, KeyError("courseid"), now=T0 + dt.timedelta(minutes=5))
+    with session_scope(engine) as session:
+        record = session.get(SyncRun, run)
+        assert record is not None
+        assert record.status == "failed"
+        assert record.counts == {
+            "create_user:done": 3,
+            "create_user:failed": 1,
+            "create_user:pending": 6,
+        }
+        assert "KeyError" in record.message
+    # A failed run is finished: the next run does not take it for a killed one.
+    assert settle_killed_runs(engine, now=T0, by_run=None, alive=lambda host, pid: False) == []
