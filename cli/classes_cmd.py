@@ -89,7 +89,7 @@ def run_allocate(
             }
             for r in results
         ]
-        print(json.dumps(summary, ensure_ascii=False, indent=2))
+        print(json.dumps({"runs": summary}, ensure_ascii=False, indent=2))
         return EXIT_PROBLEMS if problems else EXIT_OK
     ctx.console.print(allocation_table(results))
     for r in results:
@@ -144,7 +144,8 @@ def show_classes(ctx: AppContext, run_id: str | None, *, as_json: bool) -> int:
             )
         )
     if as_json:
-        print(json.dumps([asdict(line) for line in lines], ensure_ascii=False, indent=2))
+        shown = [asdict(line) for line in lines]
+        print(json.dumps({"classes": shown}, ensure_ascii=False, indent=2))
     else:
         table = Table(title=f"Lớp ({len(lines)})")
         for column in ("Mã lớp", "Tên lớp", "Sĩ số", "Số trường", "Báo cáo viên"):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import gc
 import getpass
 import io
+import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +37,17 @@ EXIT_LMS = 3
 EXIT_NEEDS_ACCEPT = 4
 
 SANDBOX_STATE_FILE = Path("var/sandbox-lms.json")
+
+
+def print_json_error(message: str, exit_code: int, kind: str) -> None:
+    """The one JSON shape of a failed ``--json`` command, on one line of standard output.
+
+    ``{"ok": false, "error": <message>, "error_kind": <kind>, "exit_code": <code>}``;
+    ``kind`` says what went wrong: ``settings``, ``lms``, ``needs_accept``,
+    ``not_a_roster``, ``internal``.
+    """
+    body = {"ok": False, "error": message, "error_kind": kind, "exit_code": exit_code}
+    print(json.dumps(body, ensure_ascii=False), flush=True)
 
 
 def tune_gc() -> None:

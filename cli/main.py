@@ -31,6 +31,7 @@ from cli.context import (
     SANDBOX_STATE_FILE,
     AppContext,
     RedactingStream,
+    print_json_error,
     tune_gc,
 )
 from config.settings import SettingsError
@@ -76,15 +77,27 @@ def _now() -> dt.datetime:
 
 
 @contextmanager
-def _context(config: Path | None, *, quiet: bool = False) -> Iterator[AppContext]:
-    """Build the app once; turn expected failures into one message and an exit code."""
+def _context(
+    config: Path | None, *, quiet: bool = False, as_json: bool = False
+) -> Iterator[AppContext]:
+    """Build the app once; turn expected failures into one message and an exit code.
+
+    With ``--json`` (``as_json``) the failure is also printed on standard output, as the
+    one JSON error object of :func:`~cli.context.print_json_error`.
+    """
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     tune_gc()
+
+    def fail(message: str, shown: str, code: int, kind: str) -> typer.Exit:
+        err_console.print(shown)
+        if as_json:
+            print_json_error(message, code, kind)
+        return typer.Exit(code)
+
     try:
         ctx = AppContext.from_config(config, console=Console(quiet=quiet))
     except SettingsError as error:
-        err_console.print(f"[red]{error}[/red]")
-        raise typer.Exit(EXIT_SETTINGS) from None
+        raise fail(str(error), f"[red]{error}[/red]", EXIT_SETTINGS, "settings") from None
     # Everything the command prints (tables, messages, JSON, errors) is redacted.
     out = RedactingStream(sys.stdout, ctx.redact)
     err = RedactingStream(sys.stderr, ctx.redact)
@@ -92,16 +105,19 @@ def _context(config: Path | None, *, quiet: bool = False) -> Iterator[AppContext
         try:
             yield ctx
         except SettingsError as error:
-            err_console.print(f"[red]{error}[/red]")
-            raise typer.Exit(EXIT_SETTINGS) from None
+            raise fail(str(error), f"[red]{error}[/red]", EXIT_SETTINGS, "settings") from None
         except LmsConfigError as error:
-            err_console.print(
-                f"[red]LMS từ chối: {error}[/red]\nChạy 'bdtx lms check' để biết cần sửa gì."
-            )
-            raise typer.Exit(EXIT_LMS) from None
+            message = f"LMS từ chối: {error}. Chạy 'bdtx lms check' để biết cần sửa gì."
+            raise fail(message, f"[red]{message}[/red]", EXIT_LMS, "lms") from None
         except LmsError as error:
-            err_console.print(f"[red]Không làm việc được với LMS: {error}[/red]")
-            raise typer.Exit(EXIT_LMS) from None
+            message = f"Không làm việc được với LMS: {error}"
+            raise fail(message, f"[red]{message}[/red]", EXIT_LMS, "lms") from None
+        except typer.Exit:
+            raise
+        except Exception as error:
+            if as_json:
+                print_json_error(f"{type(error).__name__}: {error}", EXIT_PROBLEMS, "internal")
+            raise
         finally:
             ctx.close()
 
@@ -126,7 +142,7 @@ def lms_check(
     from connector.check_groups import ReporterProbe, add_reporter_check
     from sync.desired import run_category_idnumber
 
-    with _context(config, quiet=as_json) as ctx:
+    with _context(config, quiet=as_json, as_json=as_json) as ctx:
         settings = ctx.settings
         template = settings.runs[0].template_course if settings.runs else "TPL-MODULE"
         report = check_lms(ctx.lms(), template)
@@ -262,7 +278,7 @@ def roster_import(
     """Validate and store the school lists; every row ends imported, rejected or excluded."""
     from cli.roster_cmd import run_import
 
-    with _context(config, quiet=as_json) as ctx:
+    with _context(config, quiet=as_json, as_json=as_json) as ctx:
         code = run_import(
             ctx, files, dry_run=dry_run, report=report, as_json=as_json, now=_now(), accept=accept
         )
@@ -300,7 +316,7 @@ def classes_allocate(
     """Sort the run's learners into classes, stably, and assign reporters."""
     from cli.classes_cmd import run_allocate
 
-    with _context(config, quiet=as_json) as ctx:
+    with _context(config, quiet=as_json, as_json=as_json) as ctx:
         raise typer.Exit(run_allocate(ctx, run or [], as_json=as_json, accept=accept))
 
 
@@ -313,7 +329,7 @@ def classes_show(
     """Per class: size, schools, reporters; and the problems (classes without reporter)."""
     from cli.classes_cmd import show_classes
 
-    with _context(config, quiet=as_json) as ctx:
+    with _context(config, quiet=as_json, as_json=as_json) as ctx:
         raise typer.Exit(show_classes(ctx, run, as_json=as_json))
 
 
@@ -331,7 +347,7 @@ def sync_plan(
     """Preview: what the LMS needs, per action, with reasons; writes nothing to the LMS."""
     from cli.sync_cmd import run_plan
 
-    with _context(config, quiet=as_json) as ctx:
+    with _context(config, quiet=as_json, as_json=as_json) as ctx:
         raise typer.Exit(run_plan(ctx, out, as_json=as_json, now=_now()))
 
 
@@ -350,17 +366,23 @@ def sync_apply(
     """Make the LMS match the roster: journaled, resumable, never deletes."""
     from cli.sync_cmd import run_apply
 
-    with _context(config, quiet=as_json) as ctx:
+    with _context(config, quiet=as_json, as_json=as_json) as ctx:
         raise typer.Exit(run_apply(ctx, accept=accept, plan_file=plan, as_json=as_json, now=_now))
 
 
 @sync_app.command("history")
-def sync_history(config: ConfigOption = None, as_json: JsonOption = False) -> None:
-    """The latest sync runs: who, when, counts, errors."""
+def sync_history(
+    run: Annotated[
+        int | None, typer.Option("--run", help="Show this run's batches, one per request.")
+    ] = None,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """The latest sync runs: who, when, what was done, unknown, pending; errors."""
     from cli.sync_cmd import show_history
 
-    with _context(config, quiet=as_json) as ctx:
-        raise typer.Exit(show_history(ctx, as_json=as_json))
+    with _context(config, quiet=as_json, as_json=as_json) as ctx:
+        raise typer.Exit(show_history(ctx, run_id=run, as_json=as_json, now=_now()))
 
 
 # -- grading -----------------------------------------------------------------------------

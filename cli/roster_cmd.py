@@ -14,7 +14,14 @@ from rich.markup import escape
 from rich.table import Table
 from sqlmodel import select
 
-from cli.context import EXIT_NEEDS_ACCEPT, EXIT_OK, EXIT_PROBLEMS, EXIT_SETTINGS, AppContext
+from cli.context import (
+    EXIT_NEEDS_ACCEPT,
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    EXIT_SETTINGS,
+    AppContext,
+    print_json_error,
+)
 from config.settings import RosterSettings, RunSettings
 from roster.eligibility import EligibilityPolicy, PrerequisitePolicy
 from roster.errors import BadHeaderError, RosterFormatError
@@ -243,7 +250,7 @@ def run_import(
     except RosterFormatError as error:
         ctx.err_console.print(f"[red]{error}[/red]", soft_wrap=True)
         if as_json:
-            print(json.dumps({"error": str(error)}, ensure_ascii=False))
+            print_json_error(str(error), EXIT_NOT_A_ROSTER, "not_a_roster")
         return EXIT_NOT_A_ROSTER
     except NeedsAccept as stop:
         return refuse(ctx, stop, as_json=as_json, what="Chưa lưu gì.")

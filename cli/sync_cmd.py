@@ -19,10 +19,13 @@ from cli.context import (
     EXIT_PROBLEMS,
     EXIT_SETTINGS,
     AppContext,
+    print_json_error,
 )
+from config.settings import SettingsError
 from reports.xlsx import SafeWorkbook
 from store.db import session_scope
-from store.sync_repo import history
+from store.models import SyncRun
+from store.sync_repo import history, run_record, settle_killed_runs
 from sync import service
 from sync.model import ActionKind, Plan
 
@@ -103,6 +106,7 @@ def run_plan(ctx: AppContext, out: Path, *, as_json: bool, now: dt.datetime) -> 
     preview = service.preview(
         ctx.engine(), ctx.lms(), ctx.settings, now=now, site_customfields=ctx.site_profile_fields
     )
+    service.reconcile(ctx.engine(), preview, now=now, by_run=None)
     json_path, xlsx_path = write_plan_files(preview, out)
     if as_json:
         print(
@@ -243,29 +247,102 @@ def _refuse(ctx: AppContext, message: str, code: int, as_json: bool) -> int:
     """Say why nothing was applied: on stderr, and as JSON on stdout for scripts."""
     ctx.err_console.print(f"[red]{message}[/red]")
     if as_json:
-        print(json.dumps({"error": message, "exit_code": code}, ensure_ascii=False))
+        print_json_error(message, code, "needs_accept" if code == EXIT_NEEDS_ACCEPT else "settings")
     return code
 
 
-def show_history(ctx: AppContext, *, as_json: bool) -> int:
+def show_history(
+    ctx: AppContext, *, run_id: int | None = None, as_json: bool, now: dt.datetime
+) -> int:
+    """The latest runs (or one run and its batches): done, failed, unknown, pending.
+
+    A run whose process died is shown (and recorded) as killed first.
+    """
+    settle_killed_runs(ctx.engine(), now=now, by_run=None)
     with session_scope(ctx.engine()) as session:
-        runs = history(session)
+        runs = (
+            history(session) if run_id is None else [r for r in [session.get(SyncRun, run_id)] if r]
+        )
+        if run_id is not None and not runs:
+            raise SettingsError(f"Không có lần đồng bộ #{run_id} ('bdtx sync history').")
+        records = [run_record(session, run, with_batches=run_id is not None) for run in runs]
     if as_json:
-        print(json.dumps([r.model_dump() for r in runs], ensure_ascii=False, indent=2, default=str))
+        print(json.dumps({"runs": records}, ensure_ascii=False, indent=2, default=str))
         return EXIT_OK
     table = Table(title="Lịch sử đồng bộ")
-    for column in ("#", "Bắt đầu", "Người chạy", "Kiểu", "Trạng thái", "Số lệnh", "Lỗi"):
+    columns = ("#", "Bắt đầu", "Người chạy", "Kiểu", "Trạng thái", "Số lệnh", "Xong", "Lỗi")
+    for column in (*columns, "Chưa rõ", "Chưa chạy", "Lô"):
         table.add_column(column)
-    for run in runs:
-        total = sum(int(v) for v in run.counts.values())
+    for record in records:
+        totals = record["totals"]
         table.add_row(
-            str(run.id),
-            run.started_at.strftime("%d/%m/%Y %H:%M"),
-            run.user,
-            run.mode,
-            run.status,
-            str(total),
-            str(len(run.errors)),
+            str(record["id"]),
+            record["started_at"].strftime("%d/%m/%Y %H:%M"),
+            record["user"],
+            record["mode"],
+            STATUS_LABELS.get(record["status"], record["status"]),
+            str(sum(totals.values())),
+            str(totals["done"]),
+            str(totals["failed"]),
+            _unknown_cell(totals["unknown"], record["unknown_resolved"]),
+            str(totals["pending"]),
+            str(record["batch_count"]),
         )
     ctx.console.print(table)
+    for record in records:
+        if record["message"] and (run_id is not None or record["status"] != "done"):
+            ctx.console.print(f"#{record['id']}: {record['message']}")
+    if run_id is not None:
+        ctx.console.print(batch_table(records[0]))
     return EXIT_OK
+
+
+STATUS_LABELS = {
+    "running": "đang chạy",
+    "done": "xong",
+    "done_with_errors": "xong, có lỗi",
+    "stopped": "dừng trước khi ghi",
+    "interrupted": "bị ngắt",
+    "killed": "bị tắt giữa chừng",
+}
+BATCH_LABELS = {
+    "sent": "đang gửi",
+    "done": "xong",
+    "failed": "lỗi",
+    "unknown": "chưa rõ",
+    "pending": "chưa gửi",
+}
+
+
+def _unknown_cell(unknown: int, resolved: dict[str, int]) -> str:
+    if not unknown:
+        return "0"
+    found = resolved.get("done", 0)
+    missing = resolved.get("not_done", 0)
+    if not found and not missing:
+        return f"{unknown} (chưa đọc lại)"
+    return f"{unknown} (đọc lại: {found} đã có, {missing} làm lại)"
+
+
+def batch_table(record: dict[str, Any]) -> Table:
+    table = Table(title=f"Đồng bộ #{record['id']}: từng lô (mỗi lô một lệnh gửi LMS)")
+    for column in ("Lô", "Hành động", "Lệnh", "Số dòng", "Kết quả", "Xong", "Lỗi", "Chưa rõ"):
+        table.add_column(column)
+    table.add_column("Lỗi đầu tiên", overflow="fold")
+    for batch in record["batches"]:
+        table.add_row(
+            str(batch["seq"]),
+            ACTION_LABELS.get(ActionKind(batch["kind"]), batch["kind"]),
+            batch["call"],
+            str(batch["size"]),
+            BATCH_LABELS.get(batch["status"], batch["status"]),
+            str(batch["done"]),
+            str(batch["failed"]),
+            str(batch["unknown"]),
+            batch["error"][:200],
+        )
+    not_sent = record["not_sent"]
+    if not_sent:
+        table.add_section()
+        table.add_row("—", "Chưa gửi / không gửi được", "", str(not_sent), "", "", "", "", "")
+    return table

@@ -165,13 +165,17 @@ class SyncRun(SQLModel, table=True):
     finished_at: datetime | None = None
     user: str = Field(default="", max_length=64)
     mode: str = Field(max_length=16)  # plan / apply
-    status: str = Field(max_length=16)  # running / done / failed / stopped / interrupted
+    # running / done / done_with_errors / stopped / interrupted / killed
+    status: str = Field(max_length=16)
     plan_digest: str = Field(default="", max_length=64)
     counts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     errors: list[dict[str, Any]] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )
     message: str = Field(default="", max_length=2000)
+    # The process that runs it, so a later run can tell a live run from a killed one.
+    host: str = Field(default="", max_length=255)
+    pid: int | None = None
 
 
 class SyncAction(SQLModel, table=True):
@@ -184,9 +188,30 @@ class SyncAction(SQLModel, table=True):
     key: str = Field(max_length=255, index=True)
     reason: str = Field(default="", max_length=500)
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    status: str = Field(default="pending", max_length=16)  # pending / done / failed / unknown
+    status: str = Field(default="pending", max_length=16, index=True)  # pending/done/failed/unknown
     error: str = Field(default="", max_length=2000)
     updated_at: datetime
+    batch_seq: int | None = None  # the SyncBatch that last settled it (None: never sent)
+    # For an ``unknown`` outcome: what a later run's read-back of the LMS found.
+    resolution: str = Field(default="", max_length=16)  # "" / done / not_done
+    resolved_by_run: int | None = None
+
+
+class SyncBatch(SQLModel, table=True):
+    """One request of an apply, journaled as soon as it was answered (or its answer lost)."""
+
+    sync_run_id: int = Field(foreign_key="syncrun.id", primary_key=True)
+    seq: int = Field(primary_key=True)
+    kind: str = Field(max_length=32)
+    call: str = Field(max_length=64)  # the wsfunction
+    size: int
+    status: str = Field(max_length=16)  # done / failed / unknown / pending
+    done: int = 0
+    failed: int = 0
+    unknown: int = 0
+    pending: int = 0
+    error: str = Field(default="", max_length=2000)
+    recorded_at: datetime
 
 
 class GradingPull(SQLModel, table=True):

@@ -22,9 +22,12 @@ from store.db import session_scope
 from store.models import Person, School
 from store.sync_repo import (
     DbJournal,
+    fail_run,
     finish_run,
     journal_plan,
     record_account,
+    resolve_unknown,
+    settle_killed_runs,
     start_run,
     suspended_by_us,
     unsettled_creates,
@@ -54,6 +57,12 @@ class SyncPreview:
     @property
     def digest(self) -> str:
         return plan_digest(self.plan)
+
+
+@dataclass(frozen=True)
+class Reconciled:
+    killed: list[int]  # runs found killed
+    resolved: dict[str, int]  # earlier unknown outcomes: done / not_done
 
 
 @dataclass
@@ -123,6 +132,21 @@ def preview(
     )
 
 
+def reconcile(
+    engine: Engine, seen: SyncPreview, *, now: dt.datetime, by_run: int | None
+) -> Reconciled:
+    """Bring earlier runs' records up to date with what this run just read from the LMS.
+
+    Runs left 'running' by a process that died are marked killed, with counts from their
+    journal; earlier ``unknown`` outcomes get what the read-back found (the new plan
+    still has them to do: not done; otherwise: done).
+    """
+    killed = settle_killed_runs(engine, now=now, by_run=by_run)
+    still_planned = {(a.kind.value, a.key) for a in seen.plan.actions}
+    resolved = resolve_unknown(engine, still_planned, by_run=by_run)
+    return Reconciled(killed, resolved)
+
+
 def apply(
     engine: Engine,
     lms: MoodleLms,
@@ -144,6 +168,7 @@ def apply(
             "Chạy lại 'bdtx sync plan' và xem lại."
         )
     run_id = start_run(engine, mode="apply", user=user, digest=seen.digest, now=now)
+    reconcile(engine, seen, now=now, by_run=run_id)
     if seen.violations and not accept:
         finish_run(
             engine,
@@ -174,6 +199,9 @@ def apply(
     except ApplyStopped:
         result = applier.result
         status = "interrupted"
+    except Exception as error:
+        fail_run(engine, run_id, error, now=clock())
+        raise
     if status == "done" and result.failures():
         status = "done_with_errors"
     sheets = _account_sheets(engine, result, settings.provisioning.accounts_dir / f"sync-{run_id}")
