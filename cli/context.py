@@ -70,6 +70,7 @@ class AppContext:
     err_console: Console = field(default_factory=lambda: Console(stderr=True))
     sandbox_state_file: Path = SANDBOX_STATE_FILE
     transport: httpx.BaseTransport | None = None  # tests inject a sandbox transport here
+    sandbox_options: SandboxOptions | None = None  # a sandbox site unlike the demo's (tests)
     _engine: Engine | None = None
     _lms: MoodleLms | None = None
     _sandbox: SandboxLms | None = None
@@ -97,7 +98,7 @@ class AppContext:
         if self._sandbox is None:
             # The demo site is set up as the README asks of a real one: the service user
             # holds moodle/site:accessallgroups, so participants come with their groups.
-            options = SandboxOptions(enrolled_users_include_groups=True)
+            options = self.sandbox_options or SandboxOptions(enrolled_users_include_groups=True)
             self._sandbox = SandboxLms.load_or_new(self.sandbox_state_file, options)
         return self._sandbox
 

@@ -22,6 +22,7 @@ from store.db import session_scope
 from store.models import Person, School
 from store.sync_repo import (
     DbJournal,
+    applied_writes,
     finish_run,
     journal_plan,
     record_account,
@@ -32,6 +33,7 @@ from store.sync_repo import (
 from sync.accounts_sheet import write_account_sheets
 from sync.apply import Applier, ApplyOptions, ApplyResult, ApplyStopped, Progress, adoptable
 from sync.desired import load_desired
+from sync.kept import hold_unkept, written_fields, written_kinds
 from sync.model import ActualState, DesiredState, Plan
 from sync.plan import PlanOptions, plan
 from sync.read import read_actual
@@ -108,6 +110,7 @@ def preview(
         desired = load_desired(session, settings.runs, settings.provisioning)
         unsettled = unsettled_creates(session)
         ours_suspended = suspended_by_us(session)
+        written = written_fields(applied_writes(session, written_kinds()))
     actual = read_actual(lms, desired, known_suspended=ours_suspended)
     # Accounts a lost create answer made after all: they are ours.
     adopted = adoptable((c for c in unsettled if c not in desired.managed), actual)
@@ -118,6 +121,8 @@ def preview(
         site_customfields=site_customfields,
     )
     the_plan = plan(desired, actual, now=int(now.timestamp()), options=options)
+    # What earlier applies wrote and the LMS did not keep is reported, not re-sent.
+    the_plan = hold_unkept(the_plan, written)
     return SyncPreview(
         desired, actual, the_plan, check(the_plan, actual, thresholds(settings)), adopted
     )
