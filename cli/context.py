@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 from config.settings import Settings, SettingsError, load_settings
 from connector.client import MoodleClient
 from connector.lms import MoodleLms
+from connector.profile_fields import ProfileFieldCheck, check_profile_fields
 from connector.retry import RetryPolicy
 from connector.users import UserRules
 from sandbox.lms import SandboxLms
@@ -103,9 +104,18 @@ class AppContext:
         return self._sandbox
 
     @property
-    def site_profile_fields(self) -> frozenset[str]:
-        """The custom profile fields the site defines (configured: Moodle cannot list them)."""
+    def configured_profile_fields(self) -> frozenset[str]:
+        """The custom profile fields the configuration maps (shortnames)."""
         return frozenset(self.settings.provisioning.profile_fields)
+
+    def profile_fields(self, *, write: bool) -> ProfileFieldCheck:
+        """The configured profile fields against the site: ``write`` re-probes it."""
+        return check_profile_fields(self.lms(), self.configured_profile_fields, write=write)
+
+    @property
+    def site_profile_fields(self) -> frozenset[str]:
+        """The configured profile fields the site kept at the last probe (reads only)."""
+        return self.profile_fields(write=False).usable
 
     def lms(self) -> MoodleLms:
         if self._lms is not None:
@@ -132,7 +142,7 @@ class AppContext:
             max_concurrency=lms_settings.max_concurrency,
             rate_limit_per_s=lms_settings.rate_limit_per_s,
         )
-        rules = UserRules(profile_fields=self.site_profile_fields)
+        rules = UserRules(profile_fields=self.configured_profile_fields)
         self._lms = MoodleLms(client, user_rules=rules)
         return self._lms
 

@@ -117,7 +117,7 @@ def lms_check(
 
     with _context(config, quiet=as_json) as ctx:
         template = ctx.settings.runs[0].template_course if ctx.settings.runs else "TPL-MODULE"
-        report = check_lms(ctx.lms(), template)
+        report = check_lms(ctx.lms(), template, ctx.configured_profile_fields)
         if as_json:
             _print_json(
                 {

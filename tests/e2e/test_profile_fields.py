@@ -84,3 +84,38 @@ def test_a_write_moodle_does_not_keep_is_reported_and_not_resent(bare_site: Prov
     third = _apply_trusting_the_configuration(province)
     assert third.preview.plan.actions == ()
     assert third.result.outcomes == []
+
+
+@pytest.fixture
+def school_only_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Province]:
+    """The configuration maps school, level, subject; the site defines school only."""
+    monkeypatch.chdir(tmp_path)
+    province = _province(tmp_path, _site("cccd", "school"))
+    yield province
+    province.ctx.close()
+
+
+def test_the_probe_finds_the_missing_fields_and_the_sync_never_sends_them(
+    school_only_site: Province,
+) -> None:
+    province = school_only_site
+    site = province.site
+    assert province.ctx.profile_fields(write=False).known is False  # no probe account yet
+
+    probed = province.ctx.profile_fields(write=True)
+    assert probed.missing == {"level", "subject"}
+    assert probed.usable == {"school"}
+    # Only the software's own probe account was written.
+    assert [u.username for u in site.users.values() if u.customfields] == ["bdtx-profile-probe"]
+    assert province.ctx.site_profile_fields == {"school"}  # a read-only preview sees the same
+
+    province.import_roster(SAMPLE)
+    first = province.apply()
+    assert first.status == "done", first.result.failures()[:5]
+    created = first.preview.plan.of_kind(ActionKind.CREATE_USER)
+    assert created
+    assert all(set(a.data["customfields"]) == {"school"} for a in created)  # type: ignore[arg-type]
+
+    again = province.apply()
+    assert again.preview.plan.actions == ()
+    assert again.preview.plan.conflicts == ()
