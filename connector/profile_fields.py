@@ -13,8 +13,9 @@ So the software keeps one account of its own, the *probe account*
 for a person): writing every configured field to it with a test value and reading it
 back tells exactly which fields the site keeps. It uses only functions the sync already
 needs (``core_user_create_users``, ``core_user_update_users``,
-``core_user_get_users_by_field``). ``bdtx lms check`` and every apply write the probe; a
-read-only preview only reads what the last probe kept. Without a probe account yet the
+``core_user_get_users_by_field``). ``bdtx lms check`` and every apply write the probe
+(unless it already shows every configured field); a read-only preview only reads what
+the last probe kept. Without a probe account yet the
 configured fields are trusted, and the sync's not-kept guard stops any loop.
 
 The test value is text: a field of the menu or checkbox kind may refuse it and then show
@@ -72,7 +73,7 @@ def check_profile_fields(
         return ProfileFieldCheck(fields, frozenset())  # nothing to send, nothing to ask
     found = _probe_account(lms)
     error = ""
-    if write:
+    if write and not _holds_probe_values(found, fields):
         try:
             _write_probe(lms, found, fields)
             found = _probe_account(lms)
@@ -82,6 +83,14 @@ def check_profile_fields(
         return ProfileFieldCheck(fields, None, error)
     kept = frozenset(f.shortname for f in found.customfields if f.value)
     return ProfileFieldCheck(fields, kept & fields, error)
+
+
+def _holds_probe_values(found: UserDetails | None, fields: frozenset[str]) -> bool:
+    """Whether the probe already shows every field: nothing to learn by writing again.
+
+    Moodle deletes a field's values with the field, so a field removed since shows empty.
+    """
+    return found is not None and all(found.profile_field(f) == PROBE_VALUE for f in fields)
 
 
 def _probe_account(lms: MoodleLms) -> UserDetails | None:
