@@ -114,7 +114,12 @@ def run_plan(ctx: AppContext, out: Path, *, as_json: bool, now: dt.datetime) -> 
     if not as_json:
         warn_missing_profile_fields(ctx, fields)
     preview = service.preview(
-        ctx.engine(), ctx.lms(), ctx.settings, now=now, site_customfields=fields.usable
+        ctx.engine(),
+        ctx.lms(),
+        ctx.settings,
+        now=now,
+        site_customfields=fields.usable,
+        kept_customfields=fields.kept or frozenset(),
     )
     json_path, xlsx_path = write_plan_files(preview, out)
     if as_json:
@@ -178,6 +183,7 @@ def apply_with_progress(
             clock=now,
             user=ctx.user,
             site_customfields=fields.usable,
+            kept_customfields=fields.kept or frozenset(),
             accept=accept,
             expected_digest=expected_digest,
             progress=advance,

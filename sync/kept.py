@@ -9,6 +9,9 @@ earlier apply already wrote successfully ("done" in the journal, by a create or 
 update of the same object) is not sent again; it becomes one conflict per object,
 "Moodle không lưu thay đổi này", naming the fields. A different value is sent as usual.
 
+Once the site is known to keep a field (the profile-field probe, ``known_kept``), a held
+value is sent again: so creating a missing profile field on the site heals the accounts.
+
 Known limit: a value written, kept, then changed back by hand in Moodle looks the same
 as one Moodle did not keep; the conflict then asks a person to look, which is safe.
 
@@ -94,8 +97,14 @@ def written_kinds() -> list[str]:
     return sorted({kind.value for kinds in _WRITES_OF.values() for kind in kinds})
 
 
-def hold_unkept(plan: Plan, written: WrittenFields) -> Plan:
-    """``plan`` without the updates of fields whose planned value was already written."""
+def hold_unkept(
+    plan: Plan, written: WrittenFields, *, known_kept: frozenset[str] = frozenset()
+) -> Plan:
+    """``plan`` without the updates of fields whose planned value was already written.
+
+    ``known_kept``: fields (``customfields.school``...) the site is known to keep now, such
+    as profile fields created after an earlier write was dropped: sent again, not held.
+    """
     actions: list[Action] = []
     conflicts = list(plan.conflicts)
     for action in plan.actions:
@@ -107,7 +116,7 @@ def hold_unkept(plan: Plan, written: WrittenFields) -> Plan:
         unkept = {
             name: before[name]
             for name, value in planned.items()
-            if name in before and before[name].value == value
+            if name in before and before[name].value == value and name not in known_kept
         }
         if not unkept:
             actions.append(action)

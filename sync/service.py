@@ -104,8 +104,13 @@ def preview(
     *,
     now: dt.datetime,
     site_customfields: frozenset[str],
+    kept_customfields: frozenset[str] = frozenset(),
 ) -> SyncPreview:
-    """Read both states and plan; writes nothing to the LMS."""
+    """Read both states and plan; writes nothing to the LMS.
+
+    ``site_customfields``: the profile fields the plan may send; ``kept_customfields``:
+    those the site is known to keep (probed), whose held values are sent again.
+    """
     with session_scope(engine) as session:
         desired = load_desired(session, settings.runs, settings.provisioning)
         unsettled = unsettled_creates(session)
@@ -122,7 +127,8 @@ def preview(
     )
     the_plan = plan(desired, actual, now=int(now.timestamp()), options=options)
     # What earlier applies wrote and the LMS did not keep is reported, not re-sent.
-    the_plan = hold_unkept(the_plan, written)
+    known_kept = frozenset(f"customfields.{name}" for name in kept_customfields)
+    the_plan = hold_unkept(the_plan, written, known_kept=known_kept)
     return SyncPreview(
         desired, actual, the_plan, check(the_plan, actual, thresholds(settings)), adopted
     )
@@ -137,12 +143,20 @@ def apply(
     clock: Callable[[], dt.datetime],
     user: str,
     site_customfields: frozenset[str],
+    kept_customfields: frozenset[str] = frozenset(),
     accept: bool = False,
     expected_digest: str | None = None,
     progress: Progress | None = None,
 ) -> SyncReport:
     """Make the LMS match the roster. Raises NeedsAccept / PlanMoved before any write."""
-    seen = preview(engine, lms, settings, now=now, site_customfields=site_customfields)
+    seen = preview(
+        engine,
+        lms,
+        settings,
+        now=now,
+        site_customfields=site_customfields,
+        kept_customfields=kept_customfields,
+    )
     if expected_digest is not None and expected_digest != seen.digest:
         raise PlanMoved(
             "Kế hoạch đã xem không còn khớp với dữ liệu hiện tại (danh sách hoặc LMS đã thay đổi). "

@@ -119,3 +119,35 @@ def test_the_probe_finds_the_missing_fields_and_the_sync_never_sends_them(
     again = province.apply()
     assert again.preview.plan.actions == ()
     assert again.preview.plan.conflicts == ()
+
+
+def test_creating_the_missing_fields_on_the_site_heals_the_accounts(bare_site: Province) -> None:
+    province = bare_site
+    province.import_roster(SAMPLE)
+    first = _apply_trusting_the_configuration(province)
+    assert first.status == "done", first.result.failures()[:5]
+    accounts = {a.key for a in first.preview.plan.of_kind(ActionKind.CREATE_USER)}
+
+    # The administrator creates the three fields; the next apply's probe finds them.
+    for name in ("school", "level", "subject"):
+        province.site.profile_fields.append(ProfileField(name, name.title()))
+    probed = province.ctx.profile_fields(write=True)
+    assert probed.missing == frozenset()
+    healing = service.apply(
+        province.ctx.engine(),
+        province.ctx.lms(),
+        province.ctx.settings,
+        now=province.clock,
+        clock=province.now,
+        user="test",
+        site_customfields=probed.usable,
+        kept_customfields=probed.kept or frozenset(),
+    )
+    updates = healing.preview.plan.of_kind(ActionKind.UPDATE_USER)
+    assert {a.key for a in updates} == accounts
+    assert healing.preview.plan.conflicts == ()
+    assert healing.result.count("done") == len(updates)
+
+    settled = province.preview()
+    assert settled.plan.actions == ()
+    assert settled.plan.conflicts == ()

@@ -90,3 +90,13 @@ def test_course_updates_are_guarded_too() -> None:
     held = hold_unkept(Plan((update,)), written_fields([created]))
     assert held.actions == ()
     assert held.conflicts[0].message.startswith("Moodle không lưu thay đổi này: enddate")
+
+
+def test_a_field_the_site_is_known_to_keep_now_is_sent_again() -> None:
+    planned = Plan((_update(customfields={"school": "BP0001", "level": "THCS"}),))
+    held = hold_unkept(
+        planned, written_fields([CREATE]), known_kept=frozenset({"customfields.school"})
+    )
+    assert held.actions == (_update(customfields={"school": "BP0001"}),)
+    assert "customfields.level" in held.conflicts[0].message
+    assert "customfields.school" not in held.conflicts[0].message
