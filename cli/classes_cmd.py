@@ -6,23 +6,33 @@ import json
 from collections import Counter
 from dataclasses import asdict, dataclass
 
+from rich.markup import escape
 from rich.table import Table
 from sqlmodel import col, select
 
 from cli.context import EXIT_OK, EXIT_PROBLEMS, AppContext
+from cli.roster_cmd import refuse
 from config.settings import RunSettings
 from roster.reporters import MissingReporter
 from store.classes_repo import RunAllocation, allocate_run
 from store.db import session_scope
 from store.models import ClassMember, ClassStaff, Person, TrainingClass
+from sync import service
+from sync.safety import NeedsAccept
 
 
-def allocate_runs(ctx: AppContext, runs: list[RunSettings]) -> list[RunAllocation]:
-    """Allocate each run from the stored roster and save it (one transaction)."""
+def allocate_runs(
+    ctx: AppContext, runs: list[RunSettings], *, accept: bool = False
+) -> list[RunAllocation]:
+    """Allocate each run from the stored roster and save it (one transaction).
+
+    Raises NeedsAccept, having stored nothing, when a run would move more learners between
+    classes than ``[classes] max_moves`` allows and ``accept`` is not given.
+    """
+    limits = None if accept else service.thresholds(ctx.settings)
+    size = ctx.settings.max_class_size
     with session_scope(ctx.engine()) as session:
-        return [
-            allocate_run(session, run, max_class_size=ctx.settings.max_class_size) for run in runs
-        ]
+        return [allocate_run(session, run, max_class_size=size, limits=limits) for run in runs]
 
 
 def allocation_table(results: list[RunAllocation]) -> Table:
@@ -37,15 +47,32 @@ def allocation_table(results: list[RunAllocation]) -> Table:
             str(len(r.main.class_of)),
             str(len(r.reference.class_of)),
             str(sum(1 for m in r.moves if m.from_class is None)),
-            str(sum(1 for m in r.moves if m.from_class and m.to_class)),
+            str(r.class_moves),
             str(sum(1 for p in r.staff.problems if isinstance(p, MissingReporter))),
         )
     return table
 
 
-def run_allocate(ctx: AppContext, run_ids: list[str], *, as_json: bool) -> int:
+def allocation_warnings(result: RunAllocation, *, moves: int | None = None) -> list[str]:
+    """Class changes of people already placed, then staffing problems: what the table
+    output lists under the table and ``--json`` carries as ``warnings``."""
+    lines = [
+        f"{result.run_id}: {move.person_id} {move.from_class} → {move.to_class or '—'}: "
+        f"{move.message}"
+        for move in result.moves[:moves]
+        if move.from_class is not None
+    ]
+    return lines + [problem.message for problem in result.staff.problems]
+
+
+def run_allocate(
+    ctx: AppContext, run_ids: list[str], *, as_json: bool, accept: bool = False
+) -> int:
     runs = [ctx.settings.run(r) for r in run_ids] if run_ids else list(ctx.settings.runs)
-    results = allocate_runs(ctx, runs)
+    try:
+        results = allocate_runs(ctx, runs, accept=accept)
+    except NeedsAccept as stop:
+        return refuse(ctx, stop, as_json=as_json, what="Chưa lưu gì.")
     problems = sum(len(r.staff.problems) for r in results)
     if as_json:
         summary = [
@@ -55,22 +82,19 @@ def run_allocate(ctx: AppContext, run_ids: list[str], *, as_json: bool) -> int:
                 "learners": len(r.main.class_of),
                 "reference_seats": len(r.reference.class_of),
                 "moves": len(r.moves),
+                "class_moves": r.class_moves,
                 "written": r.written,
                 "problems": [p.message for p in r.staff.problems],
+                "warnings": allocation_warnings(r),
             }
             for r in results
         ]
-        print(json.dumps(summary, ensure_ascii=False, indent=2))
+        print(json.dumps({"runs": summary}, ensure_ascii=False, indent=2))
         return EXIT_PROBLEMS if problems else EXIT_OK
     ctx.console.print(allocation_table(results))
     for r in results:
-        for move in r.moves[:20]:
-            if move.from_class is None:
-                continue
-            route = f"{move.from_class} → {move.to_class or '—'}"
-            ctx.console.print(f"  {r.run_id}: {move.person_id} {route}: {move.message}")
-        for problem in r.staff.problems:
-            ctx.console.print(f"  [yellow]{problem.message}[/yellow]")
+        for warning in allocation_warnings(r, moves=20):
+            ctx.console.print(f"  [yellow]{escape(warning)}[/yellow]")
     return EXIT_PROBLEMS if problems else EXIT_OK
 
 
@@ -120,7 +144,8 @@ def show_classes(ctx: AppContext, run_id: str | None, *, as_json: bool) -> int:
             )
         )
     if as_json:
-        print(json.dumps([asdict(line) for line in lines], ensure_ascii=False, indent=2))
+        shown = [asdict(line) for line in lines]
+        print(json.dumps({"classes": shown}, ensure_ascii=False, indent=2))
     else:
         table = Table(title=f"Lớp ({len(lines)})")
         for column in ("Mã lớp", "Tên lớp", "Sĩ số", "Số trường", "Báo cáo viên"):

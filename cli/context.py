@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import gc
 import getpass
+import io
+import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
 
 import httpx
 from rich.console import Console
@@ -19,6 +22,7 @@ from config.settings import Settings, SettingsError, load_settings
 from connector.client import MoodleClient
 from connector.lms import MoodleLms
 from connector.profile_fields import ProfileFieldCheck, check_profile_fields
+from connector.redact import Redactor
 from connector.retry import RetryPolicy
 from connector.users import UserRules
 from sandbox.lms import SandboxLms
@@ -36,6 +40,17 @@ EXIT_NEEDS_ACCEPT = 4
 SANDBOX_STATE_FILE = Path("var/sandbox-lms.json")
 
 
+def print_json_error(message: str, exit_code: int, kind: str) -> None:
+    """The one JSON shape of a failed ``--json`` command, on one line of standard output.
+
+    ``{"ok": false, "error": <message>, "error_kind": <kind>, "exit_code": <code>}``;
+    ``kind`` says what went wrong: ``settings``, ``lms``, ``needs_accept``,
+    ``not_a_roster``, ``internal``.
+    """
+    body = {"ok": False, "error": message, "error_kind": kind, "exit_code": exit_code}
+    print(json.dumps(body, ensure_ascii=False), flush=True)
+
+
 def tune_gc() -> None:
     """Collect young objects less often.
 
@@ -49,17 +64,46 @@ def tune_gc() -> None:
 class RedactingFilter(logging.Filter):
     """Replaces secrets in every log record, as a last line of defence."""
 
-    def __init__(self, secrets: list[str]) -> None:
+    def __init__(self, redact: Redactor) -> None:
         super().__init__()
-        self.secrets = [s for s in secrets if s]
+        self.redact = redact
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        if any(secret in message for secret in self.secrets):
-            for secret in self.secrets:
-                message = message.replace(secret, "**********")
-            record.msg, record.args = message, None
+        cleaned = self.redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
         return True
+
+
+class RedactingStream(io.TextIOBase):
+    """A text stream that masks secrets in everything written through it.
+
+    The CLI runs each command with ``sys.stdout`` and ``sys.stderr`` behind one of these,
+    so tables, messages, JSON summaries and rendered exceptions are all redacted.
+    """
+
+    def __init__(self, target: TextIO, redact: Redactor) -> None:
+        super().__init__()
+        self.target = target
+        self.redact = redact
+
+    def write(self, text: str) -> int:
+        self.target.write(self.redact(text))
+        return len(text)
+
+    def flush(self) -> None:
+        self.target.flush()
+
+    def isatty(self) -> bool:
+        return self.target.isatty()
+
+    def fileno(self) -> int:
+        return self.target.fileno()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return getattr(self.target, "encoding", None) or "utf-8"
 
 
 @dataclass
@@ -72,6 +116,8 @@ class AppContext:
     sandbox_state_file: Path = SANDBOX_STATE_FILE
     transport: httpx.BaseTransport | None = None  # tests inject a sandbox transport here
     sandbox_options: SandboxOptions | None = None  # a sandbox site unlike the demo's (tests)
+    redact: Redactor = field(default_factory=Redactor)
+    """Every message the CLI shows or stores goes through it (it learns the LMS token)."""
     _engine: Engine | None = None
     _lms: MoodleLms | None = None
     _sandbox: SandboxLms | None = None
@@ -79,7 +125,14 @@ class AppContext:
     @classmethod
     def from_config(cls, config_file: Path | None, console: Console | None = None) -> AppContext:
         settings = load_settings(config_file)
-        return cls(settings=settings, console=console or Console())
+        context = cls(settings=settings, console=console or Console())
+        try:
+            token = settings.lms_token()
+        except SettingsError:
+            token = None  # reported when the LMS is first needed
+        if token is not None:
+            context.redact.add(token.get_secret_value())
+        return context
 
     @property
     def user(self) -> str:
@@ -128,9 +181,10 @@ class AppContext:
             url, token = "http://sandbox.invalid", sandbox.token_for("syncbot")
         else:
             url, token = lms_settings.url, self.settings.require_lms_token().get_secret_value()
-        logging.getLogger().addFilter(RedactingFilter([token]))
+        self.redact.add(token)
+        logging.getLogger().addFilter(RedactingFilter(self.redact))
         for handler in logging.getLogger().handlers:
-            handler.addFilter(RedactingFilter([token]))
+            handler.addFilter(RedactingFilter(self.redact))
         client = MoodleClient(
             url,
             token,
@@ -150,9 +204,12 @@ class AppContext:
         if self._lms is not None:
             self._lms.client.close()
         if self._sandbox is not None:
+            # Moodle's cron runs its background tasks within a minute; a command takes
+            # longer, so by the next command they have run (events of copied courses).
+            self._sandbox.run_background_tasks()
             self._sandbox.save(self.sandbox_state_file)
         if self._engine is not None:
             self._engine.dispose()
 
 
-__all__ = ["AppContext", "SettingsError"]
+__all__ = ["AppContext", "RedactingStream", "SettingsError"]

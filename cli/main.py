@@ -2,7 +2,8 @@
 
 Exit codes scripts can rely on: 0 success; 1 the work found problems (rows rejected,
 functions missing, actions failed); 2 a setting is wrong; 3 the LMS could not be reached
-or refused the service; 4 a plan needs ``--accept``; 5 an input file is not a roster.
+or refused the service; 4 an import, allocation or plan needs ``--accept`` (a safety
+threshold); 5 an input file is not a roster.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ import datetime as dt
 import json
 import logging
 import signal
+import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -28,11 +30,13 @@ from cli.context import (
     EXIT_SETTINGS,
     SANDBOX_STATE_FILE,
     AppContext,
+    RedactingStream,
+    print_json_error,
     tune_gc,
 )
 from config.settings import SettingsError
 from connector.errors import LmsConfigError, LmsError
-from sandbox.lms import SandboxLms
+from sandbox.lms import ADHOC_TASK_PATH, SandboxLms
 from sandbox.options import SandboxOptions
 
 EXIT_NOT_A_ROSTER = 5
@@ -56,6 +60,8 @@ app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(roster_app, name="roster")
 app.add_typer(classes_app, name="classes")
 app.add_typer(sync_app, name="sync")
+grading_app = typer.Typer(help="Progress, grades and completion.", no_args_is_help=True)
+app.add_typer(grading_app, name="grading")
 
 ConfigOption = Annotated[
     Path | None, typer.Option("--config", "-c", help="Config file (default: config/bdtx.toml).")
@@ -71,30 +77,49 @@ def _now() -> dt.datetime:
 
 
 @contextmanager
-def _context(config: Path | None, *, quiet: bool = False) -> Iterator[AppContext]:
-    """Build the app once; turn expected failures into one message and an exit code."""
+def _context(
+    config: Path | None, *, quiet: bool = False, as_json: bool = False
+) -> Iterator[AppContext]:
+    """Build the app once; turn expected failures into one message and an exit code.
+
+    With ``--json`` (``as_json``) the failure is also printed on standard output, as the
+    one JSON error object of :func:`~cli.context.print_json_error`.
+    """
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     tune_gc()
+
+    def fail(message: str, shown: str, code: int, kind: str) -> typer.Exit:
+        err_console.print(shown)
+        if as_json:
+            print_json_error(message, code, kind)
+        return typer.Exit(code)
+
     try:
         ctx = AppContext.from_config(config, console=Console(quiet=quiet))
     except SettingsError as error:
-        err_console.print(f"[red]{error}[/red]")
-        raise typer.Exit(EXIT_SETTINGS) from None
-    try:
-        yield ctx
-    except SettingsError as error:
-        err_console.print(f"[red]{error}[/red]")
-        raise typer.Exit(EXIT_SETTINGS) from None
-    except LmsConfigError as error:
-        err_console.print(
-            f"[red]LMS từ chối: {error}[/red]\nChạy 'bdtx lms check' để biết cần sửa gì."
-        )
-        raise typer.Exit(EXIT_LMS) from None
-    except LmsError as error:
-        err_console.print(f"[red]Không làm việc được với LMS: {error}[/red]")
-        raise typer.Exit(EXIT_LMS) from None
-    finally:
-        ctx.close()
+        raise fail(str(error), f"[red]{error}[/red]", EXIT_SETTINGS, "settings") from None
+    # Everything the command prints (tables, messages, JSON, errors) is redacted.
+    out = RedactingStream(sys.stdout, ctx.redact)
+    err = RedactingStream(sys.stderr, ctx.redact)
+    with redirect_stdout(out), redirect_stderr(err):
+        try:
+            yield ctx
+        except SettingsError as error:
+            raise fail(str(error), f"[red]{error}[/red]", EXIT_SETTINGS, "settings") from None
+        except LmsConfigError as error:
+            message = f"LMS từ chối: {error}. Chạy 'bdtx lms check' để biết cần sửa gì."
+            raise fail(message, f"[red]{message}[/red]", EXIT_LMS, "lms") from None
+        except LmsError as error:
+            message = f"Không làm việc được với LMS: {error}"
+            raise fail(message, f"[red]{message}[/red]", EXIT_LMS, "lms") from None
+        except typer.Exit:
+            raise
+        except Exception as error:
+            if as_json:
+                print_json_error(f"{type(error).__name__}: {error}", EXIT_PROBLEMS, "internal")
+            raise
+        finally:
+            ctx.close()
 
 
 def _print_json(data: Any) -> None:
@@ -113,11 +138,20 @@ def lms_check(
     ] = False,
 ) -> None:
     """Connect; show site, release and user; list every missing function and capability."""
-    from connector.check import MISSING, NOT_CHECKED, check_lms
+    from connector.check import MISSING, NOT_CHECKED, WARNING, check_lms
+    from connector.check_groups import ReporterProbe, add_reporter_check
+    from sync.desired import run_category_idnumber
 
-    with _context(config, quiet=as_json) as ctx:
-        template = ctx.settings.runs[0].template_course if ctx.settings.runs else "TPL-MODULE"
+    with _context(config, quiet=as_json, as_json=as_json) as ctx:
+        settings = ctx.settings
+        template = settings.runs[0].template_course if settings.runs else "TPL-MODULE"
         report = check_lms(ctx.lms(), template, ctx.configured_profile_fields)
+        prefix = settings.provisioning.category_prefix
+        probe = ReporterProbe(
+            teacher_roleid=settings.provisioning.role_ids.get("teacher", 4),
+            category_idnumbers=tuple(run_category_idnumber(prefix, r.id) for r in settings.runs),
+        )
+        add_reporter_check(report, ctx.lms(), probe)
         if as_json:
             _print_json(
                 {
@@ -126,6 +160,7 @@ def lms_check(
                     "user": report.username,
                     "ok": report.ok,
                     "problems": [vars(line) for line in report.problems],
+                    "warnings": [vars(line) for line in report.warnings],
                 }
             )
         else:
@@ -133,7 +168,7 @@ def lms_check(
                 f"Site: [bold]{report.site_name}[/bold]  release {report.release}  "
                 f"user {report.username} (id {report.userid})"
             )
-            wanted = (MISSING, NOT_CHECKED) if show_all else (MISSING,)
+            wanted = (MISSING, WARNING, NOT_CHECKED) if show_all else (MISSING, WARNING)
             shown = [line for line in report.lines if line.status in wanted]
             if shown:
                 table = Table(title="What the Moodle side still needs")
@@ -150,11 +185,13 @@ def lms_check(
             checked = len(report.lines) - unchecked
             missing = len(report.problems)
             verdict = "[green]ready[/green]" if report.ok else f"[red]{missing} missing[/red]"
+            if report.warnings:
+                verdict += f", [yellow]{len(report.warnings)} warning(s)[/yellow]"
             ctx.console.print(f"{checked} checks: {verdict}")
             if unchecked and not show_all:
                 ctx.console.print(
-                    f"{unchecked} capabilities cannot be probed without writing: the README "
-                    "lists them; --all shows them here."
+                    f"{unchecked} checks could not be made (most capabilities cannot be "
+                    "probed without writing: the README lists them); --all shows them and why."
                 )
         if not report.ok:
             raise typer.Exit(EXIT_PROBLEMS)
@@ -190,6 +227,9 @@ def sandbox_serve(
     for user, token in sorted(sandbox.tokens.items()):
         console.print(f"  token for {user} ({kinds.get(user, 'user')}): {token}")
     console.print(f"Use it: BDTX_LMS_URL={url} BDTX_LMS_TOKEN=<syncbot token> bdtx lms check")
+    console.print(
+        f"Moodle's cron (background tasks): POST {url}{ADHOC_TASK_PATH} wstoken=<syncbot token>"
+    )
     signal.signal(signal.SIGTERM, _stop_on_term)  # a service manager's stop saves too
     try:
         serve_forever(server)
@@ -229,14 +269,19 @@ def roster_import(
     ],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only validate and report.")] = False,
     report: Annotated[Path | None, typer.Option(help="Write the Excel report here too.")] = None,
+    accept: Annotated[
+        bool, typer.Option("--accept", help="Store even if many people would leave.")
+    ] = False,
     config: ConfigOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Validate and store the school lists; every row ends imported, rejected or excluded."""
     from cli.roster_cmd import run_import
 
-    with _context(config, quiet=as_json) as ctx:
-        code = run_import(ctx, files, dry_run=dry_run, report=report, as_json=as_json, now=_now())
+    with _context(config, quiet=as_json, as_json=as_json) as ctx:
+        code = run_import(
+            ctx, files, dry_run=dry_run, report=report, as_json=as_json, now=_now(), accept=accept
+        )
         raise typer.Exit(code)
 
 
@@ -262,14 +307,17 @@ def classes_allocate(
     run: Annotated[
         list[str] | None, typer.Option("--run", help="Run id (repeatable; default: all runs).")
     ] = None,
+    accept: Annotated[
+        bool, typer.Option("--accept", help="Save even if many learners change class.")
+    ] = False,
     config: ConfigOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Sort the run's learners into classes, stably, and assign reporters."""
     from cli.classes_cmd import run_allocate
 
-    with _context(config, quiet=as_json) as ctx:
-        raise typer.Exit(run_allocate(ctx, run or [], as_json=as_json))
+    with _context(config, quiet=as_json, as_json=as_json) as ctx:
+        raise typer.Exit(run_allocate(ctx, run or [], as_json=as_json, accept=accept))
 
 
 @classes_app.command("show")
@@ -281,7 +329,7 @@ def classes_show(
     """Per class: size, schools, reporters; and the problems (classes without reporter)."""
     from cli.classes_cmd import show_classes
 
-    with _context(config, quiet=as_json) as ctx:
+    with _context(config, quiet=as_json, as_json=as_json) as ctx:
         raise typer.Exit(show_classes(ctx, run, as_json=as_json))
 
 
@@ -299,7 +347,7 @@ def sync_plan(
     """Preview: what the LMS needs, per action, with reasons; writes nothing to the LMS."""
     from cli.sync_cmd import run_plan
 
-    with _context(config, quiet=as_json) as ctx:
+    with _context(config, quiet=as_json, as_json=as_json) as ctx:
         raise typer.Exit(run_plan(ctx, out, as_json=as_json, now=_now()))
 
 
@@ -318,17 +366,41 @@ def sync_apply(
     """Make the LMS match the roster: journaled, resumable, never deletes."""
     from cli.sync_cmd import run_apply
 
-    with _context(config, quiet=as_json) as ctx:
+    with _context(config, quiet=as_json, as_json=as_json) as ctx:
         raise typer.Exit(run_apply(ctx, accept=accept, plan_file=plan, as_json=as_json, now=_now))
 
 
 @sync_app.command("history")
-def sync_history(config: ConfigOption = None, as_json: JsonOption = False) -> None:
-    """The latest sync runs: who, when, counts, errors."""
+def sync_history(
+    run: Annotated[
+        int | None, typer.Option("--run", help="Show this run's batches, one per request.")
+    ] = None,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """The latest sync runs: who, when, what was done, unknown, pending; errors."""
     from cli.sync_cmd import show_history
 
+    with _context(config, quiet=as_json, as_json=as_json) as ctx:
+        raise typer.Exit(show_history(ctx, run_id=run, as_json=as_json, now=_now()))
+
+
+# -- grading -----------------------------------------------------------------------------
+
+
+@grading_app.command("pull")
+def grading_pull(
+    run: Annotated[
+        list[str] | None, typer.Option("--run", help="A run id (default: every run).")
+    ] = None,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Pull progress and grades from the LMS and decide each learner's completion."""
+    from cli.grading_cmd import run_pull
+
     with _context(config, quiet=as_json) as ctx:
-        raise typer.Exit(show_history(ctx, as_json=as_json))
+        raise typer.Exit(run_pull(ctx, run or [], as_json=as_json, now=_now))
 
 
 # -- the main job ------------------------------------------------------------------------

@@ -3,7 +3,10 @@
 1. check the LMS (site, release, required functions);
 2. import the configured roster files (validate, store, report);
 3. allocate the classes of every configured run and assign reporters;
-4. provision: plan against the LMS and apply (safety thresholds hold unless --accept).
+4. provision: plan against the LMS and apply.
+
+Each of 2-4 stops at its safety threshold (too many leavers, class moves, or LMS
+removals) before storing or writing anything, with exit code 4, unless --accept.
 """
 
 from __future__ import annotations
@@ -17,13 +20,16 @@ from cli.roster_cmd import (
     EXIT_NOT_A_ROSTER,
     changes_table,
     import_files,
-    print_locked_changes,
+    import_warnings,
+    print_warnings,
+    refuse,
 )
 from cli.sync_cmd import apply_with_progress, plan_table
 from roster.errors import RosterFormatError
 from roster.reasons import Status
 from roster.report import summary_table
 from sync import service
+from sync.safety import NeedsAccept
 
 
 def main_job(ctx: AppContext, *, accept: bool, now: Callable[[], dt.datetime]) -> int:
@@ -52,18 +58,24 @@ def main_job(ctx: AppContext, *, accept: bool, now: Callable[[], dt.datetime]) -
         )
         return EXIT_PROBLEMS
     try:
-        result, changes, report_path = import_files(ctx, files, now=now())
+        result, changes, report_path = import_files(ctx, files, now=now(), accept=accept)
     except RosterFormatError as error:
         ctx.err_console.print(f"[red]{error}[/red]", soft_wrap=True)
         return EXIT_NOT_A_ROSTER
+    except NeedsAccept as stop:
+        return refuse(ctx, stop, as_json=False, what="Chưa lưu danh sách.")
     console.print(summary_table(result))
     if changes is not None and changes.any:
         console.print(changes_table(changes))
-        print_locked_changes(ctx, changes, now().date())
+    print_warnings(ctx, import_warnings(ctx, result, changes, now().date()))
     console.print(f"Báo cáo cho các trường: {report_path}")
 
     console.rule("3. Phân lớp (classes)")
-    console.print(allocation_table(allocate_runs(ctx, list(ctx.settings.runs))))
+    try:
+        allocations = allocate_runs(ctx, list(ctx.settings.runs), accept=accept)
+    except NeedsAccept as stop:
+        return refuse(ctx, stop, as_json=False, what="Chưa lưu phân lớp.")
+    console.print(allocation_table(allocations))
 
     console.rule("4. Đồng bộ LMS (provisioning)")
     calls_before = lms.client.stats.calls

@@ -10,22 +10,33 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rich.markup import escape
 from rich.table import Table
 from sqlmodel import select
 
-from cli.context import EXIT_OK, EXIT_PROBLEMS, EXIT_SETTINGS, AppContext
+from cli.context import (
+    EXIT_NEEDS_ACCEPT,
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    EXIT_SETTINGS,
+    AppContext,
+    print_json_error,
+)
 from config.settings import RosterSettings, RunSettings
 from roster.eligibility import EligibilityPolicy, PrerequisitePolicy
-from roster.errors import RosterFormatError
+from roster.errors import BadHeaderError, RosterFormatError
 from roster.headers import RosterKind
 from roster.importer import ImportOptions, build_result, read_schools
 from roster.model import ImportResult, School
 from roster.readers import RawRow, read_rows
 from roster.reasons import Status
 from roster.report import summary_table, write_report
+from roster.validate import ValidationRules
 from store.db import session_scope
 from store.models import School as StoredSchool
 from store.roster_repo import ImportChanges, latest_import, save_import
+from sync import service
+from sync.safety import NeedsAccept
 
 EXIT_NOT_A_ROSTER = 5
 REPORTS_DIR = Path("var/reports")
@@ -46,6 +57,8 @@ def detect_kind(path: Path, options: ImportOptions) -> RosterKind:
     for kind in (RosterKind.SCHOOLS, RosterKind.CORE_STAFF, RosterKind.LEARNERS):
         try:
             next(iter(read_rows(path, kind, header_overrides=options.header_overrides)), None)
+        except BadHeaderError:
+            raise  # the header is recognised but broken: no other kind will fit better
         except RosterFormatError as error:
             last_error = error
             continue
@@ -77,14 +90,16 @@ def sort_files(paths: Iterable[Path], options: ImportOptions) -> RosterFiles:
     return files
 
 
-def import_options(settings: RosterSettings) -> ImportOptions:
+def import_options(settings: RosterSettings, username_pattern: str) -> ImportOptions:
     prerequisite = (
         PrerequisitePolicy.ROUTE
         if settings.without_modules_123 == "route"
         else PrerequisitePolicy.EXCLUDE
     )
+    assume = {"done": True, "not_done": False}.get(settings.assume_modules_123 or "")
     return ImportOptions(
         header_overrides=settings.header_overrides,
+        rules=ValidationRules(username_pattern=username_pattern, assume_modules_123=assume),
         policy=EligibilityPolicy(prerequisite=prerequisite),
     )
 
@@ -97,7 +112,7 @@ def _rows(paths: Sequence[Path], kind: RosterKind, options: ImportOptions) -> It
 
 def read_roster(ctx: AppContext, paths: Sequence[Path], *, today: dt.date) -> ImportResult:
     """Validate the files (schools from the file, else from the last import)."""
-    options = import_options(ctx.settings.roster)
+    options = import_options(ctx.settings.roster, ctx.settings.provisioning.username_pattern)
     files = sort_files(paths, options)
     if files.schools is not None:
         schools: Sequence[School] = read_schools(
@@ -123,7 +138,9 @@ def read_roster(ctx: AppContext, paths: Sequence[Path], *, today: dt.date) -> Im
     )
 
 
-def summary_json(result: ImportResult, changes: ImportChanges | None) -> dict[str, object]:
+def summary_json(
+    result: ImportResult, changes: ImportChanges | None, warnings: Sequence[str] = ()
+) -> dict[str, object]:
     counts = result.status_counts()
     return {
         "rows_read": result.rows_read,
@@ -135,6 +152,7 @@ def summary_json(result: ImportResult, changes: ImportChanges | None) -> dict[st
         "core_staff": len(result.core_staff),
         "exemptions": len(result.exemptions),
         "changes": changes.as_dict() if changes else None,
+        "warnings": list(warnings),
     }
 
 
@@ -150,17 +168,28 @@ def locked_school_changes(
     }
 
 
-def print_locked_changes(ctx: AppContext, changes: ImportChanges | None, today: dt.date) -> None:
+def import_warnings(
+    ctx: AppContext, result: ImportResult, changes: ImportChanges | None, today: dt.date
+) -> list[str]:
+    """What an import warns about, the same for the tables and for ``--json``: the files'
+    notices (unknown columns, assumed values), then school changes after a lock date."""
+    warnings = list(result.notices)
     if changes is None:
-        return
+        return warnings
     for run_id, codes in locked_school_changes(changes, ctx.settings.runs, today).items():
         lock = ctx.settings.run(run_id).unit_lock_date
         assert lock is not None
-        ctx.console.print(
-            f"[yellow]Đợt {run_id}: {len(codes)} người đổi đơn vị sau ngày khóa "
+        warnings.append(
+            f"Đợt {run_id}: {len(codes)} người đổi đơn vị sau ngày khóa "
             f"{lock:%d/%m/%Y} — giữ nguyên lớp của đợt: {', '.join(codes[:20])}"
-            f"{' …' if len(codes) > 20 else ''}[/yellow]"
+            f"{' …' if len(codes) > 20 else ''}"
         )
+    return warnings
+
+
+def print_warnings(ctx: AppContext, warnings: Sequence[str]) -> None:
+    for warning in warnings:
+        ctx.console.print(f"[yellow]{escape(warning)}[/yellow]")
 
 
 def changes_table(changes: ImportChanges) -> Table:
@@ -176,16 +205,28 @@ def changes_table(changes: ImportChanges) -> Table:
 
 
 def import_files(
-    ctx: AppContext, paths: Sequence[Path], *, now: dt.datetime, dry_run: bool = False
+    ctx: AppContext,
+    paths: Sequence[Path],
+    *,
+    now: dt.datetime,
+    dry_run: bool = False,
+    accept: bool = False,
 ) -> tuple[ImportResult, ImportChanges | None, Path]:
-    """Validate, store (unless dry run) and write the report; the use case behind the CLI."""
+    """Validate, store (unless dry run) and write the report; the use case behind the CLI.
+
+    Raises NeedsAccept, having stored nothing, when the import would mark more people as
+    left than ``[roster] max_leavers`` allows and ``accept`` is not given.
+    """
     result = read_roster(ctx, paths, today=now.date())
     changes = None
     REPORTS_DIR.mkdir(parents=True, exist_ok=True)
     report_path = REPORTS_DIR / "roster-dry-run.xlsx"
     if not dry_run:
+        limits = None if accept else service.thresholds(ctx.settings)
         with session_scope(ctx.engine()) as session:
-            record, changes = save_import(session, result, files=[str(p) for p in paths], now=now)
+            record, changes = save_import(
+                session, result, files=[str(p) for p in paths], now=now, limits=limits
+            )
         report_path = REPORTS_DIR / f"roster-import-{record.id}.xlsx"
     write_report(result, report_path)
     return result, changes, report_path
@@ -199,28 +240,44 @@ def run_import(
     report: Path | None,
     as_json: bool,
     now: dt.datetime,
+    accept: bool = False,
 ) -> int:
     try:
         with ctx.console.status("Đang đọc và kiểm tra danh sách..."):
-            result, changes, report_path = import_files(ctx, paths, now=now, dry_run=dry_run)
+            result, changes, report_path = import_files(
+                ctx, paths, now=now, dry_run=dry_run, accept=accept
+            )
     except RosterFormatError as error:
         ctx.err_console.print(f"[red]{error}[/red]", soft_wrap=True)
         if as_json:
-            print(json.dumps({"error": str(error)}, ensure_ascii=False))
+            print_json_error(str(error), EXIT_NOT_A_ROSTER, "not_a_roster")
         return EXIT_NOT_A_ROSTER
+    except NeedsAccept as stop:
+        return refuse(ctx, stop, as_json=as_json, what="Chưa lưu gì.")
     if report is not None and not _copy(ctx, report_path, report):
         return EXIT_SETTINGS
+    warnings = import_warnings(ctx, result, changes, now.date())
     if as_json:
-        print(json.dumps(summary_json(result, changes), ensure_ascii=False, indent=2))
+        print(json.dumps(summary_json(result, changes, warnings), ensure_ascii=False, indent=2))
     else:
         ctx.console.print(summary_table(result))
         if changes is not None:
             ctx.console.print(changes_table(changes))
-            print_locked_changes(ctx, changes, now.date())
+        print_warnings(ctx, warnings)
         ctx.console.print(
             f"Báo cáo: {report or report_path}" + (" (chạy thử, chưa lưu)" if dry_run else "")
         )
     return EXIT_PROBLEMS if result.status_counts()[Status.REJECTED] else EXIT_OK
+
+
+def refuse(ctx: AppContext, stop: NeedsAccept, *, as_json: bool, what: str) -> int:
+    """Report a change stopped at a safety threshold; exit code 4."""
+    for violation in stop.violations:
+        ctx.err_console.print(f"[red]{violation.message()} {what}[/red]", soft_wrap=True)
+    if as_json:
+        messages = [v.message() for v in stop.violations]
+        print(json.dumps({"needs_accept": messages}, ensure_ascii=False))
+    return EXIT_NEEDS_ACCEPT
 
 
 def copy_latest_report(ctx: AppContext, out: Path) -> int:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.worksheet.worksheet import Worksheet
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
@@ -20,10 +19,14 @@ from cli.context import (
     EXIT_PROBLEMS,
     EXIT_SETTINGS,
     AppContext,
+    print_json_error,
 )
+from config.settings import SettingsError
 from connector.profile_fields import ProfileFieldCheck
+from reports.xlsx import SafeWorkbook
 from store.db import session_scope
-from store.sync_repo import history
+from store.models import SyncRun
+from store.sync_repo import history, run_record, settle_killed_runs
 from sync import service
 from sync.model import ActionKind, Plan
 
@@ -68,33 +71,33 @@ def write_plan_files(preview: service.SyncPreview, out: Path) -> tuple[Path, Pat
             {"kind": a.kind.value, "key": a.key, "reason": a.reason, "data": dict(a.data)}
             for a in plan.actions
         ],
-        "conflicts": [vars(c) for c in plan.conflicts],
+        "conflicts": [dataclasses.asdict(c) for c in plan.conflicts],
         "violations": [v.message() for v in preview.violations],
     }
     json_path = out / "plan.json"
     json_path.write_text(json.dumps(data, ensure_ascii=False, indent=1, default=str), "utf-8")
-    workbook = Workbook(write_only=True)
-    summary = cast(Worksheet, workbook.create_sheet("Tổng hợp"))
-    summary.append(["Hành động", "Số lượng"])
+    workbook = SafeWorkbook()
+    summary = workbook.sheet("Tổng hợp", widths=(40, 12), freeze="A2")
+    summary.header(["Hành động", "Số lượng"])
     for kind, count in plan.count_by_kind().items():
-        summary.append([ACTION_LABELS[kind], count])
-    summary.append(["Cần xem xét", len(plan.conflicts)])
+        summary.row([ACTION_LABELS[kind], count])
+    summary.row(["Cần xem xét", len(plan.conflicts)])
     for violation in preview.violations:
-        summary.append([violation.message()])
+        summary.row([violation.message()])
     by_kind: dict[ActionKind, list[Any]] = {}
     for action in plan.actions:
         by_kind.setdefault(action.kind, []).append(action)
     for kind, actions in by_kind.items():
-        sheet = cast(Worksheet, workbook.create_sheet(ACTION_LABELS[kind][:31]))
-        sheet.append(["Đối tượng", "Lý do", "Chi tiết"])
+        sheet = workbook.sheet(ACTION_LABELS[kind], widths=(40, 50, 80), freeze="A2")
+        sheet.header(["Đối tượng", "Lý do", "Chi tiết"])
         for action in actions:
             details = "; ".join(f"{k}={v}" for k, v in action.data.items())
-            sheet.append([action.key, action.reason, details])
+            sheet.row([action.key, action.reason, details])
     if plan.conflicts:
-        sheet = cast(Worksheet, workbook.create_sheet("Cần xem xét"))
-        sheet.append(["Đối tượng", "Mã", "Nội dung"])
+        sheet = workbook.sheet("Cần xem xét", widths=(40, 20, 80), freeze="A2")
+        sheet.header(["Đối tượng", "Mã", "Nội dung"])
         for conflict in plan.conflicts:
-            sheet.append([conflict.key, conflict.code, conflict.message])
+            sheet.row([conflict.key, conflict.code, conflict.message])
     xlsx_path = out / "plan.xlsx"
     workbook.save(xlsx_path)
     return json_path, xlsx_path
@@ -121,6 +124,7 @@ def run_plan(ctx: AppContext, out: Path, *, as_json: bool, now: dt.datetime) -> 
         site_customfields=fields.usable,
         kept_customfields=fields.kept or frozenset(),
     )
+    service.reconcile(ctx.engine(), preview, now=now, by_run=None)
     json_path, xlsx_path = write_plan_files(preview, out)
     if as_json:
         print(
@@ -131,6 +135,7 @@ def run_plan(ctx: AppContext, out: Path, *, as_json: bool, now: dt.datetime) -> 
                     "counts": {k.value: n for k, n in preview.plan.count_by_kind().items()},
                     "conflicts": len(preview.plan.conflicts),
                     "violations": [v.message() for v in preview.violations],
+                    "warnings": [c.message for c in preview.plan.conflicts],
                     "lms_calls": ctx.lms().client.stats.calls,
                 },
                 ensure_ascii=False,
@@ -230,6 +235,7 @@ def run_apply(
         "conflicts": len(report.preview.plan.conflicts),
         "lms_calls": ctx.lms().client.stats.calls,
         "stopped": result.stopped,
+        "warnings": [c.message for c in report.preview.plan.conflicts],
     }
     if as_json:
         print(json.dumps(summary, ensure_ascii=False, indent=2))
@@ -264,29 +270,102 @@ def _refuse(ctx: AppContext, message: str, code: int, as_json: bool) -> int:
     """Say why nothing was applied: on stderr, and as JSON on stdout for scripts."""
     ctx.err_console.print(f"[red]{message}[/red]")
     if as_json:
-        print(json.dumps({"error": message, "exit_code": code}, ensure_ascii=False))
+        print_json_error(message, code, "needs_accept" if code == EXIT_NEEDS_ACCEPT else "settings")
     return code
 
 
-def show_history(ctx: AppContext, *, as_json: bool) -> int:
+def show_history(
+    ctx: AppContext, *, run_id: int | None = None, as_json: bool, now: dt.datetime
+) -> int:
+    """The latest runs (or one run and its batches): done, failed, unknown, pending.
+
+    A run whose process died is shown (and recorded) as killed first.
+    """
+    settle_killed_runs(ctx.engine(), now=now, by_run=None)
     with session_scope(ctx.engine()) as session:
-        runs = history(session)
+        runs = (
+            history(session) if run_id is None else [r for r in [session.get(SyncRun, run_id)] if r]
+        )
+        if run_id is not None and not runs:
+            raise SettingsError(f"Không có lần đồng bộ #{run_id} ('bdtx sync history').")
+        records = [run_record(session, run, with_batches=run_id is not None) for run in runs]
     if as_json:
-        print(json.dumps([r.model_dump() for r in runs], ensure_ascii=False, indent=2, default=str))
+        print(json.dumps({"runs": records}, ensure_ascii=False, indent=2, default=str))
         return EXIT_OK
     table = Table(title="Lịch sử đồng bộ")
-    for column in ("#", "Bắt đầu", "Người chạy", "Kiểu", "Trạng thái", "Số lệnh", "Lỗi"):
+    columns = ("#", "Bắt đầu", "Người chạy", "Kiểu", "Trạng thái", "Số lệnh", "Xong", "Lỗi")
+    for column in (*columns, "Chưa rõ", "Chưa chạy", "Lô"):
         table.add_column(column)
-    for run in runs:
-        total = sum(int(v) for v in run.counts.values())
+    for record in records:
+        totals = record["totals"]
         table.add_row(
-            str(run.id),
-            run.started_at.strftime("%d/%m/%Y %H:%M"),
-            run.user,
-            run.mode,
-            run.status,
-            str(total),
-            str(len(run.errors)),
+            str(record["id"]),
+            record["started_at"].strftime("%d/%m/%Y %H:%M"),
+            record["user"],
+            record["mode"],
+            STATUS_LABELS.get(record["status"], record["status"]),
+            str(sum(totals.values())),
+            str(totals["done"]),
+            str(totals["failed"]),
+            _unknown_cell(totals["unknown"], record["unknown_resolved"]),
+            str(totals["pending"]),
+            str(record["batch_count"]),
         )
     ctx.console.print(table)
+    for record in records:
+        if record["message"] and (run_id is not None or record["status"] != "done"):
+            ctx.console.print(f"#{record['id']}: {record['message']}")
+    if run_id is not None:
+        ctx.console.print(batch_table(records[0]))
     return EXIT_OK
+
+
+STATUS_LABELS = {
+    "running": "đang chạy",
+    "done": "xong",
+    "done_with_errors": "xong, có lỗi",
+    "stopped": "dừng trước khi ghi",
+    "interrupted": "bị ngắt",
+    "killed": "bị tắt giữa chừng",
+}
+BATCH_LABELS = {
+    "sent": "đang gửi",
+    "done": "xong",
+    "failed": "lỗi",
+    "unknown": "chưa rõ",
+    "pending": "chưa gửi",
+}
+
+
+def _unknown_cell(unknown: int, resolved: dict[str, int]) -> str:
+    if not unknown:
+        return "0"
+    found = resolved.get("done", 0)
+    missing = resolved.get("not_done", 0)
+    if not found and not missing:
+        return f"{unknown} (chưa đọc lại)"
+    return f"{unknown} (đọc lại: {found} đã có, {missing} làm lại)"
+
+
+def batch_table(record: dict[str, Any]) -> Table:
+    table = Table(title=f"Đồng bộ #{record['id']}: từng lô (mỗi lô một lệnh gửi LMS)")
+    for column in ("Lô", "Hành động", "Lệnh", "Số dòng", "Kết quả", "Xong", "Lỗi", "Chưa rõ"):
+        table.add_column(column)
+    table.add_column("Lỗi đầu tiên", overflow="fold")
+    for batch in record["batches"]:
+        table.add_row(
+            str(batch["seq"]),
+            ACTION_LABELS.get(ActionKind(batch["kind"]), batch["kind"]),
+            batch["call"],
+            str(batch["size"]),
+            BATCH_LABELS.get(batch["status"], batch["status"]),
+            str(batch["done"]),
+            str(batch["failed"]),
+            str(batch["unknown"]),
+            batch["error"][:200],
+        )
+    not_sent = record["not_sent"]
+    if not_sent:
+        table.add_section()
+        table.add_row("—", "Chưa gửi / không gửi được", "", str(not_sent), "", "", "", "", "")
+    return table

@@ -16,12 +16,24 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime, time, tzinfo
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from scheduler.schedule import LOCAL_TIMEZONE_NAME, local_zone
+from scheduler.validation import validate_runs
 
 CONFIG_DIR = Path(__file__).resolve().parent
 DEFAULT_CONFIG_FILE = CONFIG_DIR / "bdtx.toml"
@@ -83,8 +95,66 @@ class DatabaseSettings(BaseModel):
         return value
 
 
+class VirtualClassSlot(BaseModel):
+    """One live meeting of the virtual class (days 8-9) (``[[runs.virtual_class]]``).
+
+    It applies to the classes it names, or to every class with learners of the school
+    clusters it names, or, naming neither, to every class of the run without a slot of its own.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    # Local date and time in the site's time zone (TOML: start = 2023-09-11T07:30:00).
+    start: datetime
+    duration_minutes: int = Field(default=240, ge=15, le=720)
+    meeting_url: str = Field(min_length=1)
+    classes: list[str] = Field(default_factory=list)  # class ids, e.g. "M4-2023/THCS/GV/Toán/03"
+    clusters: list[str] = Field(default_factory=list)  # school clusters (Cụm trường)
+
+    @field_validator("meeting_url")
+    @classmethod
+    def _check_meeting_url(cls, value: str) -> str:
+        value = value.strip()
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("must be a link starting with https://")
+        return value
+
+
+class PassMarks(BaseModel):
+    """What counts as a pass (``[runs.pass_marks]``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # The assessor's pass mark for the final assignment, on final_product_scale (5 of 10).
+    final_product: float = Field(default=5.0, ge=0)
+    final_product_scale: float = Field(default=10.0, gt=0)
+    # Automatic pass: quizzes at or above this percentage; none = the quizzes' own pass grade.
+    quiz_percent: float | None = Field(default=None, ge=0, le=100)
+
+    @model_validator(mode="after")
+    def _check_mark_within_scale(self) -> PassMarks:
+        if self.final_product > self.final_product_scale:
+            raise ValueError(
+                f"final_product {self.final_product:g} is above final_product_scale "
+                f"{self.final_product_scale:g}"
+            )
+        return self
+
+
+class ActivityIdNumbers(BaseModel):
+    """ID numbers of the template's activities the software reads (``[runs.activities]``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    quiz: str = Field(default="quiz_auto", min_length=1)
+    final_product: str = Field(default="final_product", min_length=1)
+    survey: str = Field(default="survey", min_length=1)
+    # The activity whose completion records the module as completed (both passes).
+    module_completed: str = Field(default="module_completed", min_length=1)
+
+
 class RunSettings(BaseModel):
-    """One module run of the year (``[[runs]]``)."""
+    """One module run of the year (``[[runs]]``); its dates are in scheduler/."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -99,6 +169,16 @@ class RunSettings(BaseModel):
     # Subjects taken as reference (not certified) by learners marked concurrent for them,
     # e.g. module 4: "Hoạt động trải nghiệm, hướng nghiệp" (Kiêm nhiệm HĐTNHN).
     concurrent_subjects: list[str] = Field(default_factory=list)
+    # Accounts, courses and enrolments are provisioned this many days before day 1.
+    provision_lead_days: int = Field(default=7, ge=0, le=90)
+    # Reporters grade until this many days after the module's last day (day 16).
+    grading_days: int = Field(default=10, ge=1, le=60)
+    # Reporters are reminded this many days before their grading deadline, at reminder_time.
+    reminder_days: list[int] = Field(default_factory=lambda: [3, 1])
+    reminder_time: time = time(8, 0)
+    virtual_class: list[VirtualClassSlot] = Field(default_factory=list)
+    pass_marks: PassMarks = Field(default_factory=PassMarks)
+    activities: ActivityIdNumbers = Field(default_factory=ActivityIdNumbers)
 
 
 class RosterSettings(BaseModel):
@@ -112,6 +192,24 @@ class RosterSettings(BaseModel):
     header_overrides: dict[str, str] = Field(default_factory=dict)
     # Learners without modules 1-3: "route" to a modules 1-3 track, or "exclude".
     without_modules_123: str = Field(default="route", pattern="^(route|exclude)$")
+    # An import marking more people than this as left stops before storing anything and
+    # needs --accept (an import that would leave nobody active always stops).
+    max_leavers: int = Field(default=50, ge=0)
+    max_leavers_percent: float = Field(default=5.0, ge=0)
+    # A learners' list without the "Đã hoàn thành MĐ 1, 2, 3" column: "done" or "not_done"
+    # is assumed for everyone in it; unset, such a list is refused (it decides eligibility).
+    assume_modules_123: str | None = Field(default=None, pattern="^(done|not_done)$")
+
+
+class ClassesSettings(BaseModel):
+    """How far one allocation may rewrite the classes without --accept."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # Learners moved from one class to another in one run (a return to a learner's earlier
+    # class does not count); more stops before storing anything and needs --accept.
+    max_moves: int = Field(default=50, ge=0)
+    max_moves_percent: float = Field(default=5.0, ge=0)
 
 
 class ProvisioningSettings(BaseModel):
@@ -142,6 +240,9 @@ class ProvisioningSettings(BaseModel):
     max_unenrol_percent: float = Field(default=5.0, ge=0)
     max_email_changes: int = Field(default=50, ge=0)
     max_email_changes_percent: float = Field(default=5.0, ge=0)
+    # Learners taken out of one group and put in another of the same course.
+    max_group_moves: int = Field(default=100, ge=0)
+    max_group_moves_percent: float = Field(default=5.0, ge=0)
 
 
 class Settings(BaseSettings):
@@ -160,8 +261,30 @@ class Settings(BaseSettings):
     runs: list[RunSettings] = Field(default_factory=list)
     provisioning: ProvisioningSettings = Field(default_factory=ProvisioningSettings)
     roster: RosterSettings = Field(default_factory=RosterSettings)
+    classes: ClassesSettings = Field(default_factory=ClassesSettings)
     max_class_size: int = Field(default=50, ge=5, le=500)
-    timezone: str = "Asia/Ho_Chi_Minh"
+    timezone: str = LOCAL_TIMEZONE_NAME
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        try:
+            local_zone(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (e.g. Asia/Ho_Chi_Minh)") from None
+        return value
+
+    @model_validator(mode="after")
+    def _check_runs(self) -> Settings:
+        problems = validate_runs(self.runs, self.site_zone())
+        if problems:
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            raise ValueError(f"{problems[0]}{more}")
+        return self
+
+    def site_zone(self) -> tzinfo:
+        """The site's time zone: run days and instants are local times in it."""
+        return local_zone(self.timezone)
 
     @classmethod
     def settings_customise_sources(
@@ -219,19 +342,33 @@ def _env_name(location: tuple[int | str, ...]) -> str:
     return ""
 
 
-def _describe(error: ValidationError) -> str:
+def _describe(error: ValidationError, data: Mapping[str, Any]) -> str:
     first = error.errors()[0]
     location = tuple(first["loc"])
-    name = "".join(f"[{p + 1}]" if isinstance(p, int) else f".{p}" for p in location)
-    name = name.lstrip(".") or "settings"
+    message = first["msg"].removeprefix("Value error, ")
+    if not location:  # a check across settings: the message names the setting itself
+        return f"Setting {message}"
+    name = "".join(_location_part(location[:i], p, data) for i, p in enumerate(location))
+    name = name.lstrip(".")
     env = _env_name(location)
     where = f"{name} ({env})" if env else name
-    message = first["msg"].removeprefix("Value error, ")
     if first["type"] == "extra_forbidden":
         message = "unknown setting (misspelt?)"
     more = len(error.errors()) - 1
     suffix = f" (and {more} more)" if more else ""
     return f"Setting {where}: {message}{suffix}"
+
+
+def _location_part(parent: tuple[int | str, ...], part: int | str, data: Mapping[str, Any]) -> str:
+    """``.key``, ``[n]`` (1-based), or ``[id]`` for a run that has an id: runs[M4-2023]."""
+    if not isinstance(part, int):
+        return f".{part}"
+    if parent == ("runs",):
+        runs = data.get("runs")
+        run = runs[part] if isinstance(runs, list) and part < len(runs) else None
+        if isinstance(run, Mapping) and isinstance(run.get("id"), str) and run["id"]:
+            return f"[{run['id']}]"
+    return f"[{part + 1}]"
 
 
 def read_toml(path: Path) -> dict[str, Any]:
@@ -261,4 +398,4 @@ def load_settings(config_file: Path | None = None) -> Settings:
     try:
         return Settings(**data)
     except ValidationError as exc:
-        raise SettingsError(_describe(exc)) from None
+        raise SettingsError(_describe(exc, data)) from None

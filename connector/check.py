@@ -31,13 +31,14 @@ from connector.profile_fields import PROBE_USERNAME, check_profile_fields
 OK = "ok"
 MISSING = "missing"
 NOT_CHECKED = "not checked"
+WARNING = "warning"  # works, but not as the Sở wants (e.g. reporters see every class)
 
 
 @dataclass(frozen=True)
 class CheckLine:
-    kind: str  # function / capability / course / profile field
+    kind: str  # function / capability / course / role / profile field
     name: str
-    status: str  # ok / missing / not checked
+    status: str  # ok / missing / not checked / warning
     detail: str = ""
 
 
@@ -54,7 +55,12 @@ class CheckReport:
         return [line for line in self.lines if line.status == MISSING]
 
     @property
+    def warnings(self) -> list[CheckLine]:
+        return [line for line in self.lines if line.status == WARNING]
+
+    @property
     def ok(self) -> bool:
+        """Nothing missing (warnings do not stop the software)."""
         return not self.problems
 
 

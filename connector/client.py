@@ -36,7 +36,9 @@ from connector.errors import (
     LmsTimeout,
     LmsTransportError,
     raise_for_payload,
+    redact_error,
 )
+from connector.redact import Redactor
 from connector.retry import RetryPolicy
 
 log = logging.getLogger("bdtx.connector")
@@ -142,6 +144,7 @@ class MoodleClient:
             raise ValueError("max_concurrency must be at least 1")
         self.endpoint = rest_endpoint(base_url)
         self._token = token if isinstance(token, SecretStr) else SecretStr(token)
+        self._redact = Redactor([self._token.get_secret_value()])
         self.field_budget = field_budget
         self.max_concurrency = max_concurrency
         self.retry_policy = retry or RetryPolicy()
@@ -215,6 +218,14 @@ class MoodleClient:
         return retrying(attempt)
 
     def _send_once(self, wsfunction: str, body: bytes, field_count: int) -> Any:
+        """One exchange; an error never carries the token, even when the server echoes it."""
+        try:
+            return self._exchange(wsfunction, body, field_count)
+        except LmsError as error:
+            redact_error(error, self._redact)
+            raise
+
+    def _exchange(self, wsfunction: str, body: bytes, field_count: int) -> Any:
         self._rate.acquire()
         started = time.perf_counter()
         try:

@@ -27,12 +27,13 @@ The tree::
     ├── LmsProtocolError             the answer breaks the protocol (not JSON, wrong shape)
     └── LmsTruncationError           rows were silently dropped and could not be recovered
 
-No exception ever holds the token or the request body.
+No exception ever holds the token or the request body: the client passes every error
+through :func:`redact_error` (a server may echo the request into its answer).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 
@@ -256,3 +257,16 @@ def raise_for_payload(payload: Any, *, wsfunction: str | None = None) -> Any:
     if is_error_payload(payload):
         raise error_from_payload(payload, wsfunction=wsfunction)
     return payload
+
+
+def redact_error(error: LmsError, clean: Callable[[str], str]) -> None:
+    """Pass every text an error carries (and its cause's) through ``clean``, in place."""
+    error.message = clean(error.message)
+    error.args = tuple(clean(a) if isinstance(a, str) else a for a in error.args)
+    if isinstance(error, LmsWsError):
+        error.errorcode = clean(error.errorcode)
+        error.exception = clean(error.exception)
+        if error.debuginfo is not None:
+            error.debuginfo = clean(error.debuginfo)
+    if isinstance(error, LmsOutcomeUnknown):
+        redact_error(error.cause, clean)

@@ -17,6 +17,7 @@ from connector import (
     completion,
     courses,
     enrol,
+    feedback,
     grades,
     groups,
     messages,
@@ -72,6 +73,7 @@ REQUIRED_FUNCTIONS: MappingProxyType[str, str] = MappingProxyType(
         completion.GET_COURSE_COMPLETION_STATUS: "progress: course completion",
         completion.OVERRIDE_ACTIVITY_COMPLETION_STATUS: "completion: teacher overrides",
         grades.GET_GRADE_ITEMS: "grading: gradebook pull",
+        feedback.GET_RESPONSES_ANALYSIS: "grading: who answered the survey, and what",
         messages.SEND_INSTANT_MESSAGES: "notifications to learners",
     }
 )
@@ -166,6 +168,7 @@ _DECLARED: dict[str, tuple[str, ...]] = {
     enrol.ENROL_USERS: ("enrol/manual:enrol",),
     enrol.UNENROL_USERS: ("enrol/manual:unenrol",),
     grades.GET_GRADE_ITEMS: ("gradereport/user:view",),
+    feedback.GET_RESPONSES_ANALYSIS: ("mod/feedback:viewreports",),
     quizzes.GET_QUIZZES_BY_COURSES: ("mod/quiz:view",),
     quizzes.GET_USER_ATTEMPTS: ("mod/quiz:view",),
     quizzes.GET_USER_BEST_GRADE: ("mod/quiz:view",),
@@ -222,6 +225,7 @@ class MoodleLms:
         self.quizzes = quizzes.Quizzes(client)
         self.completion = completion.Completion(client)
         self.grades = grades.Grades(client)
+        self.feedback = feedback.Feedback(client)
         self.messages = messages.Messages(client)
 
     def missing_functions(self) -> dict[str, str]:

@@ -139,6 +139,7 @@ class MoveReason(StrEnum):
     LEFT = "left"
     CLASS_CLOSED = "class_closed"
     REBALANCED = "rebalanced"
+    RETURNED = "returned"
 
 
 _MOVE_MESSAGES: dict[MoveReason, str] = {
@@ -148,6 +149,7 @@ _MOVE_MESSAGES: dict[MoveReason, str] = {
     MoveReason.LEFT: "Không còn trong danh sách học viên",
     MoveReason.CLASS_CLOSED: "Lớp cũ được giải thể do số học viên giảm",
     MoveReason.REBALANCED: "Chuyển lớp để cân đối sĩ số",
+    MoveReason.RETURNED: "Trở lại lớp đã học trước đây",
 }
 
 

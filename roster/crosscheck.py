@@ -7,6 +7,10 @@
   (``CONFLICTING_DUPLICATE``), naming the other rows and the fields that differ.
 * An e-mail used by rows of different identity codes is held back on all those rows
   (``SHARED_EMAIL``): an account is tied to one e-mail and one person.
+* An identity code given to a different person (another name) in the learners' list and
+  in the reporters' list is rejected on the rows of both lists (``IDENTITY_CONFLICT``),
+  naming the other file and row: which person holds the code is for the school to say.
+  The same person in both lists (core staff who also learns) stays legitimate.
 """
 
 from __future__ import annotations
@@ -15,9 +19,15 @@ from collections.abc import Callable, Hashable, Sequence
 
 from roster.model import RowSource
 from roster.reasons import Reason, ReasonCode, reason
+from roster.text import fold
 from roster.validate import ParsedRow, PersonRecord
 
-__all__ = ["duplicate_reasons", "identity_key", "shared_email_reasons"]
+__all__ = [
+    "duplicate_reasons",
+    "identity_conflict_reasons",
+    "identity_key",
+    "shared_email_reasons",
+]
 
 RowReasons = dict[int, list[Reason]]
 
@@ -102,6 +112,44 @@ def shared_email_reasons(rows: Sequence[ParsedRow], skip: set[int] | None = None
                 reason(ReasonCode.SHARED_EMAIL, f"Email trùng với người khác ({where})")
             )
     return found
+
+
+def identity_conflict_reasons(
+    learners: Sequence[ParsedRow], cores: Sequence[ParsedRow]
+) -> tuple[RowReasons, RowReasons]:
+    """Reasons to add (learner rows, core staff rows) where one identity code names two
+    different people across the lists. People are told apart by their folded name (case,
+    accents and spacing differences are the same person) and, when both rows have one,
+    their birth date."""
+    learners_by_code: dict[str, list[int]] = {}
+    for index, row in enumerate(learners):
+        if row.record.identity_code:
+            learners_by_code.setdefault(row.record.identity_code, []).append(index)
+    for_learners: RowReasons = {}
+    for_cores: RowReasons = {}
+    for core_index, core in enumerate(cores):
+        for learner_index in learners_by_code.get(core.record.identity_code, []):
+            learner = learners[learner_index]
+            if _same_person(learner.record, core.record):
+                continue
+            for_learners.setdefault(learner_index, []).append(_identity_conflict(learner, core))
+            for_cores.setdefault(core_index, []).append(_identity_conflict(core, learner))
+    return for_learners, for_cores
+
+
+def _same_person(one: PersonRecord, other: PersonRecord) -> bool:
+    if fold(one.full_name) != fold(other.full_name):
+        return False
+    return one.birth_date is None or other.birth_date is None or one.birth_date == other.birth_date
+
+
+def _identity_conflict(row: ParsedRow, other: ParsedRow) -> Reason:
+    where = _where(row.raw.source, other.raw.source)
+    return reason(
+        ReasonCode.IDENTITY_CONFLICT,
+        f"Mã định danh {row.record.identity_code} cũng được dùng cho người khác "
+        f"({other.record.full_name or 'không rõ tên'}, {where}): cần xác định đúng người",
+    )
 
 
 def _person(row: ParsedRow, index: int) -> str:

@@ -7,7 +7,7 @@ single rows are never exceptions: they become reasons on the row's outcome.
 
 from __future__ import annotations
 
-__all__ = ["RosterFormatError"]
+__all__ = ["BadHeaderError", "RosterFormatError"]
 
 
 class RosterFormatError(Exception):
@@ -30,3 +30,10 @@ class RosterFormatError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+
+class BadHeaderError(RosterFormatError):
+    """The header row was found, but cannot be used as it is (repeated columns...).
+
+    Unlike other format errors, trying the file as another kind of list is pointless.
+    """

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from roster.text import cell_text, fold
@@ -259,11 +259,17 @@ def missing_fields(mapping: Mapping[Field, int], kind: RosterKind) -> tuple[Fiel
 
 @dataclass(frozen=True, slots=True)
 class HeaderMap:
-    """The header row found: its 1-based row number, texts and field -> column index."""
+    """The header row found: its 1-based row number, texts and field -> column index.
+
+    ``duplicates`` holds the fields given by more than one column (each with all its
+    column indices); ``unknown`` the texts of the columns no field was recognised in.
+    """
 
     row: int
     columns: tuple[str, ...]
     index: Mapping[Field, int]
+    duplicates: Mapping[Field, tuple[int, ...]] = field(default_factory=dict)
+    unknown: tuple[str, ...] = ()
 
 
 class HeaderNotFoundError(Exception):
@@ -290,10 +296,34 @@ def find_header(
         columns = _column_names(cells)
         candidate = HeaderMap(row_number, columns, mapping)
         if not missing:
-            return candidate
+            return _with_extras(candidate, cells, overrides or {})
         if best is None or len(mapping) > len(best.index):
             best, best_missing = candidate, missing
     raise HeaderNotFoundError(best if best and len(best.index) >= 2 else None, best_missing)
+
+
+# Fields a sheet may repeat harmlessly: a second row number or note column is ignored.
+_REPEATABLE = frozenset({Field.ROW_NUMBER, Field.NOTE})
+
+
+def _with_extras(
+    header: HeaderMap, cells: Sequence[object], overrides: Mapping[str, Field | None]
+) -> HeaderMap:
+    """``header`` with its repeated fields and its unrecognised columns."""
+    by_field: dict[Field, list[int]] = {}
+    unknown: list[str] = []
+    for index, text in enumerate(header.columns):
+        found = field_of(text, overrides)
+        if found is not None:
+            by_field.setdefault(found, []).append(index)
+        elif cell_text(cells[index]) and fold(text) not in overrides:
+            unknown.append(text)
+    duplicates = {
+        f: tuple(indices)
+        for f, indices in by_field.items()
+        if len(indices) > 1 and f not in _REPEATABLE
+    }
+    return HeaderMap(header.row, header.columns, header.index, duplicates, tuple(unknown))
 
 
 def _column_names(cells: Sequence[object]) -> tuple[str, ...]:

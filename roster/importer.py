@@ -9,11 +9,15 @@ rows and schools, so tests and other callers can feed it data directly.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from roster.crosscheck import duplicate_reasons, shared_email_reasons
+from roster.crosscheck import (
+    duplicate_reasons,
+    identity_conflict_reasons,
+    shared_email_reasons,
+)
 from roster.eligibility import CoreKey, Decision, EligibilityPolicy, decide
 from roster.errors import RosterFormatError
 from roster.headers import Field, RosterKind
@@ -162,8 +166,11 @@ def build_result(
     rules = rules or ValidationRules()
     policy = policy or EligibilityPolicy()
     context = RowContext(SchoolIndex(schools), SubjectCatalog(rules.subject_aliases), rules, today)
-    learners = [validate_learner_row(raw, context) for raw in learner_rows]
-    cores = [validate_core_staff_row(raw, context) for raw in core_rows]
+    headers = _HeaderCheck(rules)
+    learners = [
+        validate_learner_row(raw, context) for raw in headers.watch(learner_rows, learners=True)
+    ]
+    cores = [validate_core_staff_row(raw, context) for raw in headers.watch(core_rows)]
 
     extra: dict[int, list[Reason]] = {}
     for index, found in duplicate_reasons(learners).items():
@@ -173,14 +180,63 @@ def build_result(
     merged = {i for i, rs in extra.items() if any(_is_merged(r) for r in rs)}
     for index, found in shared_email_reasons([*learners, *cores], skip=merged).items():
         extra.setdefault(index, []).extend(found)
+    for_learners, for_cores = identity_conflict_reasons(learners, cores)
+    for index, found in for_learners.items():
+        extra.setdefault(index, []).extend(found)
+    for index, found in for_cores.items():
+        extra.setdefault(len(learners) + index, []).extend(found)
 
-    assignments = _core_assignments(cores)
+    conflicted = {cores[i].record.identity_code for i in for_cores}
+    assignments = _core_assignments([c for c in cores if c.record.identity_code not in conflicted])
     builder = _ResultBuilder(schools, listed_core=assignments if cores else None)
     for index, row in enumerate(learners):
         builder.add_learner(row, extra.get(index, []), policy, assignments)
     for index, row in enumerate(cores):
         builder.add_core_staff(row, extra.get(len(learners) + index, []))
-    return builder.result()
+    return replace(builder.result(), notices=tuple(headers.notices))
+
+
+class _HeaderCheck:
+    """Looks at each sheet's header once, as its rows go by: unknown columns become
+    notices; a learners' list without the column deciding who must take modules 1-3
+    first is a file error, unless the configuration says what to assume."""
+
+    def __init__(self, rules: ValidationRules) -> None:
+        self.rules = rules
+        self.notices: list[str] = []
+        self._seen: set[tuple[str, str | None]] = set()
+
+    def watch(self, rows: Iterable[RawRow], *, learners: bool = False) -> Iterator[RawRow]:
+        for raw in rows:
+            key = (raw.source.file, raw.source.sheet)
+            if key not in self._seen:
+                self._seen.add(key)
+                self._check(raw, learners=learners)
+            yield raw
+
+    def _check(self, raw: RawRow, *, learners: bool) -> None:
+        where = f"Tệp “{raw.source.file}”" + (
+            f", trang tính “{raw.source.sheet}”" if raw.source.sheet else ""
+        )
+        if raw.header.unknown:
+            names = ", ".join(f"“{c}”" for c in raw.header.unknown)
+            self.notices.append(f"{where}: các cột không dùng đến (đã bỏ qua): {names}.")
+        if not learners or raw.has(Field.MODULES_123_DONE):
+            return
+        column = Field.MODULES_123_DONE.label
+        assumed = self.rules.assume_modules_123
+        if assumed is None:
+            raise RosterFormatError(
+                f"thiếu cột “{column}”: cột này quyết định ai phải học MĐ 1, 2, 3 trước. "
+                "Hãy thêm cột, hoặc ghi trong cấu hình [roster] assume_modules_123 = "
+                '"done" (coi là đã hoàn thành) hay "not_done" (chưa hoàn thành).',
+                file=raw.source.file,
+                sheet=raw.source.sheet,
+            )
+        meaning = "đã hoàn thành" if assumed else "chưa hoàn thành"
+        self.notices.append(
+            f"{where}: không có cột “{column}”; theo cấu hình, mọi người được coi là {meaning}."
+        )
 
 
 def _core_key(record: PersonRecord) -> tuple[str, str, str]:

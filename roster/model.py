@@ -231,6 +231,9 @@ class ImportResult:
     core_staff: tuple[CoreStaff, ...]
     exemptions: tuple[Exemption, ...]
     schools: tuple[School, ...] = field(default=())
+    notices: tuple[str, ...] = field(default=())
+    """File-level remarks in Vietnamese (unknown columns, assumed values): shown with the
+    summary, in the report and in ``--json`` output; they block nothing."""
 
     @property
     def rows_read(self) -> int:

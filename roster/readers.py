@@ -1,9 +1,14 @@
-"""Reading roster files, streaming: ``.xlsx`` (openpyxl read-only) and ``.csv`` (UTF-8).
+"""Reading roster files, streaming: ``.xlsx`` (openpyxl read-only) and ``.csv``.
 
 The only module of ``roster`` that touches files. ``read_rows`` finds the header row
 below any title rows, maps the headers, then yields one ``RawRow`` per non-empty data
 row with its original values and its source (file, sheet, row number). Anything that
-makes the file unreadable as the expected list raises one ``RosterFormatError``.
+makes the file unreadable as the expected list raises one ``RosterFormatError``; a
+header with a field in two columns raises ``BadHeaderError`` (which column to trust?).
+
+The format is read from the content, not the name: an ``.xlsx`` saved as ``.xls`` is
+read. A CSV is UTF-8 (with or without BOM) or UTF-16 with a BOM (Excel's "Unicode
+text", tab-separated); the delimiter is sniffed.
 """
 
 from __future__ import annotations
@@ -17,9 +22,9 @@ from collections.abc import Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, BinaryIO, cast
 
-from roster.errors import RosterFormatError
+from roster.errors import BadHeaderError, RosterFormatError
 from roster.headers import (
     Field,
     HeaderMap,
@@ -42,6 +47,7 @@ HEADER_SCAN_ROWS = 30
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Excel 97-2003 .xls
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")  # Excel's "Unicode text" is UTF-16 LE
 _CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
 _DELIMITERS = (",", ";", "\t")
 
@@ -101,6 +107,8 @@ def _sniff(path: Path) -> str:
         raise RosterFormatError("tệp rỗng, không có dữ liệu.", file=path.name)
     if head.startswith(_ZIP_MAGIC):
         return "xlsx"
+    if head.startswith(_UTF16_BOMS):
+        return "csv"
     if head.startswith(_OLE_MAGIC):
         raise RosterFormatError(
             "tệp Excel 97-2003 (.xls) chưa được hỗ trợ: hãy mở bằng Excel và lưu lại dạng .xlsx.",
@@ -120,38 +128,55 @@ def _sniff(path: Path) -> str:
 def _read_xlsx(
     path: Path, kind: RosterKind, overrides: Mapping[str, Field | None], sheet: str | None
 ) -> Iterator[RawRow]:
-    workbook = _open_workbook(path)
     try:
-        # worksheets only: a chart sheet has no rows
-        names = [sheet] if sheet is not None else [ws.title for ws in workbook.worksheets]
-        if sheet is not None and sheet not in workbook.sheetnames:
-            available = ", ".join(f"“{n}”" for n in workbook.sheetnames)
-            raise RosterFormatError(
-                f"không có trang tính “{sheet}” (các trang tính: {available}).", file=path.name
-            )
-        failures: list[tuple[str, HeaderNotFoundError]] = []
-        for name in names:
-            rows = _sheet_rows(workbook, name, path)
-            scanned = list(itertools.islice(rows, HEADER_SCAN_ROWS))
-            try:
-                header = find_header(enumerate(scanned, start=1), kind, overrides)
-            except HeaderNotFoundError as error:
-                failures.append((name, error))
-                rows.close()
-                continue
-            data = itertools.chain(scanned[header.row :], rows)
-            yield from _raw_rows(data, header, path.name, name)
-            return
-        raise _no_header_error(failures, kind, path.name)
-    finally:
-        workbook.close()
+        handle = path.open("rb")
+    except OSError as error:
+        raise RosterFormatError(f"không mở được tệp ({error.strerror}).", file=path.name) from None
+    with handle:
+        workbook = _open_workbook(handle, path)
+        try:
+            yield from _read_workbook(workbook, path, kind, overrides, sheet)
+        finally:
+            workbook.close()
 
 
-def _open_workbook(path: Path) -> Workbook:
+def _read_workbook(
+    workbook: Workbook,
+    path: Path,
+    kind: RosterKind,
+    overrides: Mapping[str, Field | None],
+    sheet: str | None,
+) -> Iterator[RawRow]:
+    # worksheets only: a chart sheet has no rows
+    names = [sheet] if sheet is not None else [ws.title for ws in workbook.worksheets]
+    if sheet is not None and sheet not in workbook.sheetnames:
+        available = ", ".join(f"“{n}”" for n in workbook.sheetnames)
+        raise RosterFormatError(
+            f"không có trang tính “{sheet}” (các trang tính: {available}).", file=path.name
+        )
+    failures: list[tuple[str, HeaderNotFoundError]] = []
+    for name in names:
+        rows = _sheet_rows(workbook, name, path)
+        scanned = list(itertools.islice(rows, HEADER_SCAN_ROWS))
+        try:
+            header = find_header(enumerate(scanned, start=1), kind, overrides)
+        except HeaderNotFoundError as error:
+            failures.append((name, error))
+            rows.close()
+            continue
+        _check_header(header, path.name, name)
+        data = itertools.chain(scanned[header.row :], rows)
+        yield from _raw_rows(data, header, path.name, name)
+        return
+    raise _no_header_error(failures, kind, path.name)
+
+
+def _open_workbook(handle: BinaryIO, path: Path) -> Workbook:
     from openpyxl import load_workbook  # imported here: the CSV path does not need it
 
     try:
-        return load_workbook(path, read_only=True, data_only=True)
+        # From a handle: openpyxl refuses a path by its name (a .xlsx saved as .xls).
+        return load_workbook(handle, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError, EOFError) as error:
         raise RosterFormatError(
             f"không phải tệp Excel (.xlsx) hợp lệ ({type(error).__name__}).", file=path.name
@@ -220,7 +245,7 @@ def _read_csv(
     path: Path, kind: RosterKind, overrides: Mapping[str, Field | None]
 ) -> Iterator[RawRow]:
     try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
+        with path.open(encoding=_csv_encoding(path), newline="") as handle:
             sample = handle.read(64 * 1024)
             handle.seek(0)
             if "\x00" in sample:
@@ -229,14 +254,22 @@ def _read_csv(
             rows = (tuple[CellValue, ...](r) for r in csv.reader(handle, delimiter=delimiter))
             scanned = list(itertools.islice(rows, HEADER_SCAN_ROWS))
             header = find_header(enumerate(scanned, start=1), kind, overrides)
+            _check_header(header, path.name, None)
             data = itertools.chain(scanned[header.row :], rows)
             yield from _raw_rows(data, header, path.name, None)
-    except UnicodeDecodeError:
+    except UnicodeError:
         raise RosterFormatError(
             "tệp CSV không dùng bảng mã UTF-8: hãy lưu lại với “CSV UTF-8”.", file=path.name
         ) from None
     except csv.Error as error:
         raise RosterFormatError(f"tệp CSV bị lỗi định dạng ({error}).", file=path.name) from None
+
+
+def _csv_encoding(path: Path) -> str:
+    """UTF-16 when the file starts with its byte order mark, else UTF-8 (BOM optional)."""
+    with path.open("rb") as handle:
+        head = handle.read(2)
+    return "utf-16" if head in _UTF16_BOMS else "utf-8-sig"
 
 
 def _delimiter(
@@ -254,6 +287,27 @@ def _delimiter(
             continue
         return delimiter
     raise _no_header_error(failures, kind, file)
+
+
+# -- header -------------------------------------------------------------------------
+
+
+def _check_header(header: HeaderMap, file: str, sheet: str | None) -> None:
+    """A field in two columns is a file error: which of them should be trusted?"""
+    if not header.duplicates:
+        return
+    from openpyxl.utils import get_column_letter
+
+    parts = []
+    for field, indices in header.duplicates.items():
+        where = ", ".join(f"{get_column_letter(i + 1)} “{header.columns[i]}”" for i in indices)
+        parts.append(f"{field.label} ({where})")
+    raise BadHeaderError(
+        f"dòng tiêu đề {header.row} có cột trùng nhau: {'; '.join(parts)}. "
+        "Hãy xoá hoặc đổi tên cột thừa rồi gửi lại.",
+        file=file,
+        sheet=sheet,
+    )
 
 
 # -- rows ---------------------------------------------------------------------------

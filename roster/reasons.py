@@ -62,6 +62,9 @@ class ReasonCode(StrEnum):
     UNKNOWN_AUDIENCE = "unknown_audience"
     UNKNOWN_SUBJECT = "unknown_subject"
     UNKNOWN_CORE_ROLE = "unknown_core_role"
+    TOO_LONG = "too_long"
+    HIDDEN_CHARACTERS = "hidden_characters"
+    IDENTITY_CONFLICT = "identity_conflict"
     # -- exclusions: a rule keeps the person out of this plan -----------------------
     SEPARATE_PLAN = "separate_plan"
     CORE_STAFF = "core_staff"
@@ -111,6 +114,9 @@ _REJECTIONS = {
     ReasonCode.UNKNOWN_AUDIENCE,
     ReasonCode.UNKNOWN_SUBJECT,
     ReasonCode.UNKNOWN_CORE_ROLE,
+    ReasonCode.TOO_LONG,
+    ReasonCode.HIDDEN_CHARACTERS,
+    ReasonCode.IDENTITY_CONFLICT,
 }
 _EXCLUSIONS = {
     ReasonCode.SEPARATE_PLAN,
@@ -141,6 +147,9 @@ _LABELS = {
     ReasonCode.UNKNOWN_AUDIENCE: "Đối tượng không hợp lệ",
     ReasonCode.UNKNOWN_SUBJECT: "Môn không có trong danh mục",
     ReasonCode.UNKNOWN_CORE_ROLE: "Nhiệm vụ không hợp lệ",
+    ReasonCode.TOO_LONG: "Thông tin quá dài",
+    ReasonCode.HIDDEN_CHARACTERS: "Có ký tự ẩn hoặc ký tự điều khiển",
+    ReasonCode.IDENTITY_CONFLICT: "Mã định danh trùng với người khác ở danh sách kia",
     ReasonCode.SEPARATE_PLAN: "Môn bồi dưỡng theo kế hoạch riêng (Tiếng Anh)",
     ReasonCode.CORE_STAFF: "Cốt cán của môn (báo cáo viên, trợ giảng)",
     ReasonCode.EXEMPT: "Miễn bồi dưỡng",

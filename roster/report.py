@@ -9,20 +9,14 @@ rejected rows and send the sheet back as it is.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, cast
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
-from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
 from rich.table import Table
 
+from reports.xlsx import SafeWorkbook, auto_widths
 from roster.model import Audience, CellValue, ImportResult, Level, RowOutcome, Track
 from roster.reasons import Effect, ReasonCode, Status
 
@@ -38,24 +32,17 @@ _TRACK_LABELS = {
     Track.REFERENCE_ONLY: "Chỉ môn tham khảo (cốt cán)",
 }
 _AUDIENCE_LABELS = {Audience.MANAGER: "CBQL", Audience.TEACHER: "GV"}
-_BOLD = Font(bold=True)
-_HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
-_MAX_WIDTH = 60
-_DATE_FORMAT = "DD/MM/YYYY"
 
 
 def write_report(result: ImportResult, path: Path | str) -> Path:
     """Write the report workbook to ``path`` (streaming) and return the path."""
     path = Path(path)
-    workbook = Workbook(write_only=True)
-    # Write-only sheets offer the Worksheet methods used here (append, freeze_panes,
-    # column_dimensions, auto_filter); the stubs do not say so.
-    _write_summary(cast(Worksheet, workbook.create_sheet(SUMMARY_SHEET)), result)
+    workbook = SafeWorkbook()
+    _write_summary(workbook, result)
     for status in Status:
         rows = [o for o in result.outcomes if o.status is status]
-        _write_status_sheet(cast(Worksheet, workbook.create_sheet(status.label)), rows)
-    workbook.save(path)
-    return path
+        _write_status_sheet(workbook, status.label, rows)
+    return workbook.save(path)
 
 
 # -- summary ------------------------------------------------------------------------
@@ -78,6 +65,9 @@ def _summary_rows(result: ImportResult) -> list[list[CellValue]]:
     rows += [[f"Môn tham khảo: {subject}", "", "", n] for subject, n in sorted(references.items())]
     rows += [["Báo cáo viên, trợ giảng (cốt cán)", "", "", len(result.core_staff)]]
     rows += [["Miễn, giảm bồi dưỡng", "", "", len(result.exemptions)]]
+    if result.notices:
+        rows += [[], ["Lưu ý"]]
+        rows += [[notice] for notice in result.notices]
     return rows
 
 
@@ -110,29 +100,26 @@ def _reason_label(status: Status, code: ReasonCode) -> str:
     return code.label
 
 
-def _write_summary(sheet: Worksheet, result: ImportResult) -> None:
+def _write_summary(workbook: SafeWorkbook, result: ImportResult) -> None:
     rows = _summary_rows(result)
-    _set_widths(sheet, [[str(v) for v in row] for row in rows])
-    sheet.freeze_panes = "A2"
+    sheet = workbook.sheet(SUMMARY_SHEET, widths=auto_widths(rows), freeze="A2")
     for row in rows:
         is_header = bool(row) and row[-1] in ("Số dòng", "Số học viên")
-        sheet.append([_cell(sheet, value, bold=is_header) for value in row])
+        sheet.row(row, bold=is_header)
 
 
 # -- status sheets ------------------------------------------------------------------
 
 
-def _write_status_sheet(sheet: Worksheet, outcomes: Sequence[RowOutcome]) -> None:
+def _write_status_sheet(workbook: SafeWorkbook, title: str, outcomes: Sequence[RowOutcome]) -> None:
     columns = _original_columns(outcomes)
     header = [*columns, *REPORT_COLUMNS]
     lines = [_line(outcome, columns) for outcome in outcomes]
-    _set_widths(sheet, [header, *([_shown(v) for v in line] for line in lines[:2000])])
-    sheet.freeze_panes = "A2"
-    if lines:
-        sheet.auto_filter.ref = f"A1:{get_column_letter(len(header))}{len(lines) + 1}"
-    sheet.append([_cell(sheet, title, bold=True) for title in header])
-    for line in lines:
-        sheet.append([_cell(sheet, value) for value in line])
+    widths = auto_widths([header, *lines[:2000]])
+    last = f"A1:{get_column_letter(len(header))}{len(lines) + 1}" if lines else None
+    sheet = workbook.sheet(title, widths=widths, freeze="A2", auto_filter=last)
+    sheet.header(header)
+    sheet.rows(lines)
 
 
 def _original_columns(outcomes: Iterable[RowOutcome]) -> list[str]:
@@ -158,50 +145,6 @@ def _line(outcome: RowOutcome, columns: Sequence[str]) -> list[CellValue]:
         source.sheet or "",
         source.row,
     ]
-
-
-# -- cells --------------------------------------------------------------------------
-
-
-def _cell(sheet: Worksheet, value: CellValue, *, bold: bool = False) -> Cell | CellValue:
-    """A cell that keeps dates as dates, text as text (never a formula), headers bold.
-
-    Plain values (numbers, ordinary text) are returned as they are: the write-only sheet
-    makes their cells itself, much faster than a styled cell each.
-    """
-    if isinstance(value, dt.time | dt.timedelta):
-        value = str(value)
-    if isinstance(value, str) and ILLEGAL_CHARACTERS_RE.search(value):
-        value = ILLEGAL_CHARACTERS_RE.sub("", value)
-    is_formula_like = isinstance(value, str) and value.startswith("=")
-    if not (bold or is_formula_like or isinstance(value, dt.date)):
-        return value
-    cell = WriteOnlyCell(sheet, value=cast(Any, value))
-    if is_formula_like:
-        cell.data_type = "s"  # a typed "=..." stays text, not a formula
-    if isinstance(value, dt.date):
-        cell.number_format = _DATE_FORMAT
-    if bold:
-        cell.font = _BOLD
-        cell.fill = _HEADER_FILL
-        cell.alignment = Alignment(vertical="center", wrap_text=True)
-    return cell
-
-
-def _shown(value: CellValue) -> str:
-    if isinstance(value, dt.datetime | dt.date):
-        return value.strftime("%d/%m/%Y")
-    return "" if value is None else str(value)
-
-
-def _set_widths(sheet: Worksheet, rows: Iterable[Sequence[str]]) -> None:
-    """Column widths from the longest text (capped), set before any row is written."""
-    widths: dict[int, int] = {}
-    for row in rows:
-        for index, text in enumerate(row, start=1):
-            widths[index] = max(widths.get(index, 6), min(len(text) + 2, _MAX_WIDTH))
-    for index, width in widths.items():
-        sheet.column_dimensions[get_column_letter(index)].width = width
 
 
 # -- console ------------------------------------------------------------------------

@@ -10,17 +10,30 @@ import re
 import unicodedata
 from functools import lru_cache
 
-__all__ = ["cell_text", "clean_text", "fold", "is_blank"]
+__all__ = ["cell_text", "clean_text", "fold", "hidden_characters", "is_blank"]
 
 # Spaces a spreadsheet may carry besides the plain one: no-break, thin, ideographic...
 _SPACES = re.compile(r"[\s\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
-# Characters with no visible width that sneak in from copy-paste.
-_INVISIBLE = re.compile(r"[\u200b-\u200d\u2060\ufeff\u00ad]")
+# Characters with no visible width that sneak in from copy-paste, bidirectional overrides
+# and isolates (which can make a text display as something else), and control
+# characters (C0 except tab/newline/CR, which count as spaces; DEL; C1).
+_INVISIBLE = re.compile(
+    "[\u200b-\u200f\u2060-\u2064\ufeff\u00ad\u061c\u202a-\u202e\u2066-\u2069"
+    "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f]"
+)
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 
 
+def hidden_characters(value: str) -> list[str]:
+    """The invisible, bidirectional-control and control characters in ``value``, as
+    ``U+XXXX`` (each once, in order): what :func:`clean_text` removes silently."""
+    found = dict.fromkeys(f"U+{ord(c):04X}" for c in _INVISIBLE.findall(value))
+    return list(found)
+
+
 def clean_text(value: str) -> str:
-    """Unicode NFC, invisible characters removed, runs of white space collapsed, trimmed."""
+    """Unicode NFC, invisible and control characters removed, runs of white space
+    collapsed, trimmed."""
     text = unicodedata.normalize("NFC", value)
     text = _INVISIBLE.sub("", text)
     return _SPACES.sub(" ", text).strip()

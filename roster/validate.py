@@ -32,9 +32,10 @@ from roster.readers import RawRow
 from roster.reasons import Reason, ReasonCode, reason
 from roster.schools import SchoolIndex, school_key
 from roster.subjects import MANAGEMENT, SubjectCatalog
-from roster.text import cell_text, clean_text, fold
+from roster.text import cell_text, clean_text, fold, hidden_characters
 
 __all__ = [
+    "MAX_LENGTHS",
     "ParsedRow",
     "PersonRecord",
     "RowContext",
@@ -42,6 +43,20 @@ __all__ = [
     "validate_core_staff_row",
     "validate_learner_row",
 ]
+
+
+MAX_LENGTHS = {
+    "lastname": 100,  # Moodle's user.lastname
+    "firstname": 100,  # Moodle's user.firstname
+    "email": 100,  # Moodle's user.email
+    "username": 100,  # Moodle's user.username
+    "identity_code": 32,  # the state database's key (Moodle's user.idnumber allows 255)
+    "position": 128,  # the state database's person.position
+}
+"""What the software sends or stores, at most (characters); longer values are rejected
+at import, with the reason, rather than refused by Moodle or the database at apply."""
+USERNAME_SUFFIX_ROOM = 3
+"""A username taken on the site gets 2, 3, ... appended: keep room for it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +68,11 @@ class ValidationRules:
     max_age: int = 70
     subject_aliases: Mapping[str, str] = field(default_factory=dict)
     """Extra subject spellings -> subject name (added to the built-in catalogue)."""
+    username_pattern: str = "{email_local}"
+    """``[provisioning] username_pattern``: the usernames made must fit Moodle's limit."""
+    assume_modules_123: bool | None = None
+    """What a learners' list without the ``Đã hoàn thành MĐ 1, 2, 3`` column means:
+    ``True`` done, ``False`` not done, ``None`` the list is refused (a file error)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,12 +158,40 @@ class _Checker:
 
     # -- fields ---------------------------------------------------------------------
 
+    def hidden(self, field_: Field) -> bool:
+        """Reject a value whose invisible or control characters would be removed: for an
+        identity code or an e-mail, a silently changed value may be someone else's."""
+        value = self.raw.get(field_)
+        found = hidden_characters(value) if isinstance(value, str) else []
+        if found:
+            self.add(
+                ReasonCode.HIDDEN_CHARACTERS,
+                f"{field_.label} có ký tự ẩn hoặc ký tự điều khiển ({', '.join(found)}): "
+                "hãy gõ lại giá trị này",
+            )
+        return bool(found)
+
+    def too_long(self, what: str, label: str, value: str, limit: int | None = None) -> bool:
+        limit = limit if limit is not None else MAX_LENGTHS[what]
+        if len(value) <= limit:
+            return False
+        self.add(
+            ReasonCode.TOO_LONG,
+            f"{label} quá dài: {len(value)} ký tự, tối đa {limit} ký tự ({value[:30]}…)",
+        )
+        return True
+
     def identity_code(self) -> tuple[str, bool]:
+        hidden = self.hidden(Field.IDENTITY_CODE)
         code = normalize_identity_code(self.raw.get(Field.IDENTITY_CODE))
         digits = self.context.rules.identity_code_digits
-        ok = is_valid_identity_code(code, digits)
+        ok = is_valid_identity_code(code, digits) and not hidden
+        if self.too_long("identity_code", Field.IDENTITY_CODE.label, code):
+            return "", False  # not a code that can be stored or compared
         if not code:
             self.missing(Field.IDENTITY_CODE)
+        elif hidden:
+            pass
         elif not ok:
             self.add(
                 ReasonCode.INVALID_IDENTITY_CODE,
@@ -164,6 +212,16 @@ class _Checker:
         lastname, firstname = split_full_name(name)
         if not lastname or any(c.isdigit() or c in "@_/\\" for c in name):
             self.add(ReasonCode.INVALID_NAME, f"Họ và tên không hợp lệ (cần cả họ và tên): {name}")
+        elif self.too_long("lastname", "Họ và tên đệm", lastname) | self.too_long(
+            "firstname", "Tên", firstname
+        ):
+            pass
+        elif isinstance(raw_name, str) and hidden_characters(raw_name):
+            found = ", ".join(hidden_characters(raw_name))
+            self.add(
+                ReasonCode.NAME_NORMALISED,
+                f"Họ và tên có ký tự ẩn hoặc ký tự điều khiển ({found}), đã bỏ: “{name}”",
+            )
         elif isinstance(raw_name, str) and raw_name != name:
             self.add(ReasonCode.NAME_NORMALISED, f"Họ và tên đã chuẩn hoá: “{name}”")
         return name, lastname, firstname
@@ -205,19 +263,37 @@ class _Checker:
             self.add(ReasonCode.UNKNOWN_GENDER, f"Giới tính không rõ, đã bỏ: {cell_text(value)}")
         return gender
 
-    def email(self) -> tuple[str, bool]:
+    def email(self, identity_code: str) -> tuple[str, bool]:
         value = self.raw.get(Field.EMAIL)
         email = normalize_email(value)
         self.compare(Field.EMAIL, email)
         if not email:
             self.add(ReasonCode.MISSING_EMAIL, "Thiếu email")
             return "", False
+        if self.hidden(Field.EMAIL):
+            return email, False
+        if self.too_long("email", Field.EMAIL.label, email):
+            return email, False
         if not is_valid_email(email):
             self.add(ReasonCode.INVALID_EMAIL, f"Email không hợp lệ: {email}")
+            return email, False
+        if self.username_too_long(email, identity_code):
             return email, False
         if value != email:
             self.add(ReasonCode.EMAIL_NORMALISED, f"Email đã chuẩn hoá: “{value}” → “{email}”")
         return email, True
+
+    def username_too_long(self, email: str, identity_code: str) -> bool:
+        """The username made from ``[provisioning] username_pattern`` must fit Moodle."""
+        local = email.split("@", 1)[0]
+        try:
+            username = self.context.rules.username_pattern.format(
+                email_local=local, identity=identity_code
+            )
+        except (KeyError, IndexError, ValueError):
+            return False  # the setting itself is checked where it is loaded
+        limit = MAX_LENGTHS["username"] - USERNAME_SUFFIX_ROOM
+        return self.too_long("username", "Tên đăng nhập tạo từ email", username, limit)
 
     def phone(self) -> str | None:
         value = self.raw.get(Field.PHONE)
@@ -309,6 +385,11 @@ class _Checker:
         self.compare(field_, value)
         return value
 
+    def position(self) -> str:
+        value = self.text(Field.POSITION)
+        self.too_long("position", Field.POSITION.label, value)
+        return value
+
     def flag(self, field_: Field, *, absent: bool) -> bool:
         """A yes/no column; ``absent`` is the value when the sheet lacks the column."""
         flag = parse_flag(self.raw.get(field_)) if self.raw.has(field_) else absent
@@ -323,12 +404,12 @@ def validate_learner_row(raw: RawRow, context: RowContext) -> ParsedRow:
     full_name, lastname, firstname = check.full_name()
     birth_date = check.birth_date()
     gender = check.gender()
-    email, email_ok = check.email()
+    email, email_ok = check.email(code)
     phone = check.phone()
     school = check.school(required=True)
     level = check.level()
     audience = check.audience()
-    position = check.text(Field.POSITION)
+    position = check.position()
     subject = check.subject(audience)
     record = PersonRecord(
         identity_code=code,
@@ -347,7 +428,9 @@ def validate_learner_row(raw: RawRow, context: RowContext) -> ParsedRow:
         position=position,
         subject=subject,
         core_flag=check.flag(Field.CORE_STAFF, absent=False),
-        modules_123_done=check.flag(Field.MODULES_123_DONE, absent=True),
+        modules_123_done=check.flag(
+            Field.MODULES_123_DONE, absent=context.rules.assume_modules_123 is not False
+        ),
         hdtnhn_concurrent=check.flag(Field.HDTNHN_CONCURRENT, absent=False),
         note=clean_text(check.text(Field.NOTE)),
         core_role=None,
@@ -362,7 +445,7 @@ def validate_core_staff_row(raw: RawRow, context: RowContext) -> ParsedRow:
     check = _Checker(raw, context)
     code, code_ok = check.identity_code()
     full_name, lastname, firstname = check.full_name()
-    email, email_ok = check.email()
+    email, email_ok = check.email(code)
     phone = check.phone()
     school = check.school(required=False)
     level = check.level()

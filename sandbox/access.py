@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sandbox import errors
-from sandbox.state import CONTEXT_CATEGORY, CONTEXT_COURSE, CONTEXT_SYSTEM, Site
+from sandbox.state import CONTEXT_CATEGORY, CONTEXT_COURSE, CONTEXT_SYSTEM, Course, Site
 
 
 @dataclass(frozen=True)
@@ -109,11 +109,12 @@ _TEACHING = frozenset(
         "moodle/grade:viewall",
     }
 )
+# Stock Moodle gives moodle/site:accessallgroups to the editing teacher and the manager
+# only: a non-editing teacher is limited to their groups in a separate-groups course.
 _NON_EDITING = frozenset(
     {
         "moodle/user:viewdetails",
         "moodle/course:viewparticipants",
-        "moodle/site:accessallgroups",
         "report/completion:view",
         "mod/assign:view",
         "mod/assign:grade",
@@ -160,7 +161,11 @@ class Caller:
     system_capabilities: frozenset[str] | None
 
 
-def _role_allows(roleid: int, capability: str) -> bool:
+def role_allows(site: Site, roleid: int, capability: str) -> bool:
+    """Whether ``roleid`` grants ``capability``: stock definition, then the site's changes."""
+    changed = site.role_changes.get(roleid, {}).get(capability)
+    if changed is not None:
+        return changed
     caps = ROLE_CAPABILITIES.get(roleid, frozenset())
     return caps is None or capability in caps
 
@@ -175,7 +180,9 @@ def has_course_capability(site: Site, caller: Caller, capability: str, course_id
     """Whether the caller holds ``capability`` in a course (system or course roles)."""
     if has_system_capability(caller, capability):
         return True
-    return any(_role_allows(r, capability) for r in site.course_roles(course_id, caller.userid))
+    return any(
+        role_allows(site, r, capability) for r in site.course_roles(course_id, caller.userid)
+    )
 
 
 def has_category_capability(site: Site, caller: Caller, capability: str, category_id: int) -> bool:
@@ -185,7 +192,7 @@ def has_category_capability(site: Site, caller: Caller, capability: str, categor
     category_id_walk = category_id
     while category_id_walk:
         for roleid in site.roles_in(CONTEXT_CATEGORY, category_id_walk, caller.userid):
-            if _role_allows(roleid, capability):
+            if role_allows(site, roleid, capability):
                 return True
         category = site.categories.get(category_id_walk)
         category_id_walk = category.parent if category else 0
@@ -225,3 +232,53 @@ def assignable_roles(site: Site, caller: Caller, contextlevel: str, course_id: i
     else:
         return set()
     return {rid for rid in allowed if contextlevel in ROLES[rid].contextlevels}
+
+
+# ---- separate groups (lib/grouplib.php) ---------------------------------------------------
+
+SEPARATE_GROUPS = 1
+ACCESS_ALL_GROUPS = "moodle/site:accessallgroups"
+
+
+def sees_all_groups(site: Site, caller: Caller, course: Course) -> bool:
+    """Whether groups restrict nothing for the caller in a course.
+
+    Only a separate-groups course restricts, and only callers without
+    ``moodle/site:accessallgroups`` there (the stock non-editing teacher, students).
+    """
+    if course.groupmode != SEPARATE_GROUPS:
+        return True
+    return has_course_capability(site, caller, ACCESS_ALL_GROUPS, course.id)
+
+
+def own_group_ids(site: Site, course_id: int, userid: int) -> set[int]:
+    """The groups of a course ``userid`` is a member of."""
+    return {group.id for group in site.user_groups_in_course(course_id, userid)}
+
+
+def user_groups_visible(site: Site, caller: Caller, course: Course, userid: int) -> bool:
+    """``groups_user_groups_visible``: may the caller see ``userid`` (a group in common)?"""
+    if sees_all_groups(site, caller, course):
+        return True
+    return bool(
+        own_group_ids(site, course.id, userid) & own_group_ids(site, course.id, caller.userid)
+    )
+
+
+def group_visible(site: Site, caller: Caller, course: Course, group_id: int) -> bool:
+    """``groups_group_visible``: may the caller see group ``group_id`` (0: everybody)?"""
+    if sees_all_groups(site, caller, course):
+        return True
+    return group_id != 0 and group_id in own_group_ids(site, course.id, caller.userid)
+
+
+def active_group(site: Site, caller: Caller, course: Course) -> int:
+    """``groups_get_course_group`` on a fresh session: a web-service call has no other.
+
+    A caller limited by separate groups starts in the first of their groups by name (0
+    when in none); anyone else sees all participants (0).
+    """
+    if sees_all_groups(site, caller, course):
+        return 0
+    groups = site.user_groups_in_course(course.id, caller.userid)
+    return min(groups, key=lambda group: (group.name, group.id)).id if groups else 0

@@ -82,7 +82,10 @@ def _automatic(
             site.quiz_attempts[a].timefinish for a in attempts if site.quiz_attempts[a].timefinish
         ]
         when = max(finished) if finished and status else 0
-        details = [_rule("completionusegrade", status), _rule("completionpassgrade", status)]
+        # As recorded: "receive a grade" says pass for a passing grade, and merely complete
+        # (not fail) for a failing one; only the "passing grade" rule says fail.
+        received = COMPLETE if status == COMPLETE_FAIL else status
+        details = [_rule("completionusegrade", received), _rule("completionpassgrade", status)]
         return status, when, details
     if activity.modname == "assign":
         submission = site.submissions.get((activity.instance, userid))

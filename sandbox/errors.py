@@ -131,6 +131,15 @@ def access_exception(wsfunction: str) -> MoodleError:
     )
 
 
+def not_in_group() -> MoodleError:
+    """``moodle_exception('notingroup')``: asking about a group one may not see.
+
+    The string is core's (``moodle.php``), not in ``error.php`` where the exception looks,
+    so Moodle answers with the missing-string marker ``error/notingroup``.
+    """
+    return unknown_string_exception("notingroup")
+
+
 def required_capability(capability_name: str) -> MoodleError:
     """``required_capability_exception`` with the capability's display name.
 

@@ -142,6 +142,11 @@ def add_template_course(site: Site, *, now: int, d0: int = TEMPLATE_D0) -> Cours
     _template_activities(site, course, d0, now)
     for activity in site.course_activities(course):
         building.add_activity_events(site, activity, userid=2, now=now)
+    # The recorded template has no grading-due event: its id (4) was used, the row is gone
+    # (core_calendar_get_calendar_events__dates_template lists events 1-3, 5 and 6).
+    for event in [e for e in site.events.values() if e.courseid == course.id]:
+        if event.eventtype == "gradingdue":
+            del site.events[event.id]
     return course
 
 
@@ -175,7 +180,7 @@ def _template_activities(site: Site, course: Course, d0: int, now: int) -> None:
         2,
         "quiz",
         "Bài kiểm tra nhanh (Quiz)",
-        idnumber="QUIZ1",
+        idnumber="quiz_auto",
         intro="Test quiz 1",
         completion=2,
         completionusegrade=True,
@@ -197,7 +202,7 @@ def _template_activities(site: Site, course: Course, d0: int, now: int) -> None:
         3,
         "assign",
         "Final product",
-        idnumber="FINAL",
+        idnumber="final_product",
         intro="Nộp sản phẩm cuối khóa.",
         completion=2,
         completionsubmit=True,
@@ -218,6 +223,7 @@ def _template_activities(site: Site, course: Course, d0: int, now: int) -> None:
         4,
         "feedback",
         "Phiếu phản hồi (Feedback)",
+        idnumber="survey",
         intro="Test feedback 1",
         completion=2,
         completionsubmit=True,
@@ -226,12 +232,14 @@ def _template_activities(site: Site, course: Course, d0: int, now: int) -> None:
             "timeopen": d0 + 21 * DAY,
             "timeclose": d0 + 28 * DAY,
             "page_after_submit": "This is page after submit",
+            "anonymous": 2,
             "items": [
                 {
                     "name": "Mức độ hài lòng",
-                    "label": "q1",
+                    "label": "satisfaction",
                     "typ": "multichoice",
-                    "presentation": "r>>>>>Tốt|Trung bình|Kém",
+                    "presentation": "r>>>>>Rất hài lòng|Hài lòng|Bình thường|Không hài lòng",
+                    "required": True,
                 }
             ],
         },
@@ -284,6 +292,11 @@ def _person(
     }
 
 
+def student_rows() -> list[dict[str, Any]]:
+    """The recorded ``core_user_create_users`` rows of the 12 students of K26-A."""
+    return [_person(i, u, f, last, "HV", "K26-A") for i, (u, f, last) in enumerate(STUDENTS, 1)]
+
+
 def _course(fullname: str, shortname: str, categoryid: int, start: int) -> dict[str, Any]:
     return {
         "fullname": fullname,
@@ -302,6 +315,21 @@ def _course(fullname: str, shortname: str, categoryid: int, start: int) -> dict[
     }
 
 
+def _as_recorded_template(site: Site) -> None:
+    """The recorded site's template predates the activity ID numbers and the survey
+    question of today's TPL-MODULE (tools/real-moodle/template_course.php)."""
+    template = site.courses[site.course_by_shortname[TEMPLATE_SHORTNAME]]
+    old_idnumbers = {"quiz_auto": "QUIZ1", "final_product": "FINAL", "survey": ""}
+    for activity in site.activities.values():
+        if activity.course != template.id:
+            continue
+        activity.idnumber = old_idnumbers.get(activity.idnumber, activity.idnumber)
+        if activity.modname == "feedback":
+            activity.settings.pop("anonymous", None)
+            for item in activity.settings["items"]:
+                item.update(label="q1", presentation="r>>>>>Tốt|Trung bình|Kém", required=False)
+
+
 def seed_recording_site(lms: SandboxLms) -> None:
     """Rebuild the recorded site on a fresh sandbox LMS, with the recorded ids.
 
@@ -312,7 +340,8 @@ def seed_recording_site(lms: SandboxLms) -> None:
     and 2 of K26-A with the students split between them (17 in group 1); cohort
     ``K2026-BP``; participant tokens for ``nhung.nth`` and ``thao.gv``.
     """
-    d1 = TEMPLATE_D0 + 5 * 7 * DAY
+    _as_recorded_template(lms.site)
+    d1 = TEMPLATE_D0 + 4 * 7 * DAY
     lms.call(
         "core_course_create_categories",
         {
@@ -361,8 +390,7 @@ def seed_recording_site(lms: SandboxLms) -> None:
     )
     lms.call("core_course_import_course", {"importfrom": 2, "importto": 3, "deletecontent": 0})
     lms.call("core_course_import_course", {"importfrom": 2, "importto": 4, "deletecontent": 1})
-    students = [_person(i, u, f, last, "HV", "K26-A") for i, (u, f, last) in enumerate(STUDENTS, 1)]
-    lms.call("core_user_create_users", {"users": students})
+    lms.call("core_user_create_users", {"users": student_rows()})
     teachers = [_person(i, u, f, last, "GV", "") for i, (u, f, last) in enumerate(TEACHERS, 1)]
     lms.call("core_user_create_users", {"users": teachers})
     enrolments = [{"roleid": 5, "userid": uid, "courseid": 3} for uid in range(5, 17)]

@@ -42,6 +42,10 @@ from sandbox.protocol import (
 )
 from sandbox.registry import REGISTRY, CallContext
 from sandbox.state import Site
+from sandbox.tasks import run_background_tasks
+
+# The served sandbox's "cron": POST here with a service token runs the queued tasks.
+ADHOC_TASK_PATH = "/admin/cli/adhoc_task.php"
 
 # Real Moodle functions the sandbox does not emulate: calling one gives the recorded
 # access error when the service lacks it, not "unknown function".
@@ -257,14 +261,36 @@ class SandboxLms:
             drop_response=fault is FaultKind.DROP_RESPONSE,
         )
 
+    def run_background_tasks(self) -> int:
+        """Moodle's cron: run the queued adhoc tasks (see :mod:`sandbox.tasks`); how many ran."""
+        with self.site.lock:
+            return run_background_tasks(self.site, int(self.clock()))
+
+    def handle_cron(self, query: str, body: str) -> HttpReply:
+        """``POST /admin/cli/adhoc_task.php`` with ``wstoken`` of a service account (one
+        holding every system capability): run the background tasks, answer their count."""
+        request = decode_request(query, body, self.options.max_input_vars)
+        info = self._tokens.get(request.token or "")
+        if info is None or info.system_capabilities is not None:
+            return HttpReply(403, b"Forbidden: a service token with every capability is needed")
+        ran = self.run_background_tasks()
+        return HttpReply(200, encode_json({"tasks": ran}), content_type="application/json")
+
+    def handle_path(self, path: str, query: str, body: str) -> HttpReply:
+        """One HTTP request to any path: the REST server, the cron, or 404."""
+        if path == REST_PATH:
+            return self.handle(query, body)
+        if path == ADHOC_TASK_PATH:
+            return self.handle_cron(query, body)
+        return HttpReply(404, b"Not Found")
+
     # ---- HTTP adapters -------------------------------------------------------------------
 
     def handle_httpx(self, request: httpx.Request) -> httpx.Response:
         """The ``httpx.MockTransport`` handler."""
-        if request.url.path != REST_PATH:
-            return httpx.Response(404, text="Not Found")
         body = request.content.decode("utf-8", errors="replace")
-        reply = self.handle(request.url.query.decode("ascii", errors="replace"), body)
+        query = request.url.query.decode("ascii", errors="replace")
+        reply = self.handle_path(request.url.path, query, body)
         if reply.refuse_connection:
             raise httpx.ConnectError("Connection refused (sandbox fault)", request=request)
         if reply.drop_response:

@@ -19,12 +19,13 @@ DEFAULT_PROFILE_FIELDS: tuple[ProfileField, ...] = (
     ProfileField("subject", "Môn học"),
 )
 
-# The functions of the recorded ``syncbot_service`` (_meta__environment.json).
+# The functions of the recorded ``syncbot_service`` (_meta__environment.json), the first
+# three in the order core_webservice_get_site_info__ok lists them.
 SERVICE_FUNCTIONS: tuple[str, ...] = (
-    "core_calendar_create_calendar_events",
-    "core_calendar_get_action_events_by_course",
-    "core_calendar_get_calendar_events",
     "core_calendar_update_event_start_day",
+    "core_calendar_create_calendar_events",
+    "core_calendar_get_calendar_events",
+    "core_calendar_get_action_events_by_course",
     "core_cohort_add_cohort_members",
     "core_cohort_create_cohorts",
     "core_completion_get_activities_completion_status",
@@ -81,6 +82,9 @@ SERVICE_FUNCTIONS: tuple[str, ...] = (
     "mod_quiz_save_overrides",
 )
 
+# What bdtx's README asks a site to add to the recorded service (the completion pull).
+README_ADDED_FUNCTIONS: tuple[str, ...] = ("mod_feedback_get_responses_analysis",)
+
 # What learners and teachers use through the mobile-app style participant service.
 PARTICIPANT_EXTRA_FUNCTIONS: tuple[str, ...] = (
     "mod_page_view_page",
@@ -112,7 +116,7 @@ class SandboxOptions:
     version: str = VERSION
     wwwroot: str = "http://127.0.0.1:8080"
     profile_fields: tuple[ProfileField, ...] = DEFAULT_PROFILE_FIELDS
-    service_functions: tuple[str, ...] = SERVICE_FUNCTIONS
+    service_functions: tuple[str, ...] = SERVICE_FUNCTIONS + README_ADDED_FUNCTIONS
     participant_functions: tuple[str, ...] = SERVICE_FUNCTIONS + PARTICIPANT_EXTRA_FUNCTIONS
     enrolled_users_include_groups: bool = False
     token_seed: str = "bdtx-sandbox"

@@ -13,12 +13,14 @@ from typing import Any
 from sandbox.state import (
     Activity,
     AssignGrade,
+    BackgroundTask,
     Category,
     Cohort,
     Completion,
     Course,
     Enrolment,
     Event,
+    FeedbackResponse,
     Group,
     Message,
     ProfileField,
@@ -63,7 +65,12 @@ def dump_site(site: Site) -> dict[str, Any]:
                 for (cmid, userid), c in site.completions.items()
             ],
             "feedback_done": [[f, u, t] for (f, u), t in site.feedback_done.items()],
+            "feedback_responses": [
+                {**dataclasses.asdict(r), "answers": [[i, v] for i, v in r.answers.items()]}
+                for r in site.feedback_responses.values()
+            ],
             "messages": _records(site.messages),
+            "background_tasks": _records(site.background_tasks),
             "conversations": [[sorted(pair), cid] for pair, cid in site.conversations.items()],
             "enrolments": [_records(by_user.values()) for by_user in site.enrolments.values()],
             "group_members": [
@@ -73,6 +80,11 @@ def dump_site(site: Site) -> dict[str, Any]:
                 [level, instance, userid, roles]
                 for (level, instance), by_user in site.role_assignments.items()
                 for userid, roles in by_user.items()
+            ],
+            "role_changes": [
+                [roleid, capability, allowed]
+                for roleid, changes in site.role_changes.items()
+                for capability, allowed in changes.items()
             ],
         }
 
@@ -120,7 +132,12 @@ def load_site(data: dict[str, Any]) -> Site:
     for cmid, userid, record in data["completions"]:
         site.completions[(cmid, userid)] = Completion(**record)
     site.feedback_done = {(f, u): t for f, u, t in data["feedback_done"]}
+    for record in data.get("feedback_responses", []):
+        response = FeedbackResponse(**{**record, "answers": dict(record["answers"])})
+        site.feedback_responses[(response.feedback, response.userid)] = response
     site.messages = [Message(**record) for record in data["messages"]]
+    # Files saved before the sandbox modelled background tasks have none queued.
+    site.background_tasks = [BackgroundTask(**r) for r in data.get("background_tasks", [])]
     site.conversations = {frozenset(pair): cid for pair, cid in data["conversations"]}
     for by_course in data["enrolments"]:
         for record in by_course:
@@ -131,4 +148,7 @@ def load_site(data: dict[str, Any]) -> Site:
     for level, instance, userid, roles in data["role_assignments"]:
         for roleid in roles:
             site.assign_role(level, instance, userid, roleid)
+    # Files saved before role changes were kept have none.
+    for roleid, capability, allowed in data.get("role_changes", []):
+        site.role_changes.setdefault(int(roleid), {})[capability] = bool(allowed)
     return site

@@ -15,7 +15,6 @@ from urllib.parse import urlsplit
 
 from sandbox.lms import HttpReply, SandboxLms
 from sandbox.options import SandboxOptions
-from sandbox.protocol import REST_PATH
 
 
 def _use_url(sandbox: SandboxLms, url: str) -> None:
@@ -31,10 +30,7 @@ def _handler_class(sandbox: SandboxLms) -> type[BaseHTTPRequestHandler]:
 
         def _reply(self, body: str) -> None:
             parts = urlsplit(self.path)
-            if parts.path != REST_PATH:
-                self._send(HttpReply(404, b"Not Found"))
-                return
-            self._send(sandbox.handle(parts.query, body))
+            self._send(sandbox.handle_path(parts.path, parts.query, body))
 
         def _send(self, reply: HttpReply) -> None:
             if reply.refuse_connection or reply.drop_response:

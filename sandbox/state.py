@@ -145,6 +145,7 @@ class Course:
     manual_enrol: bool = True
     sections: list[int] = field(default_factory=list)
     contextid: int = 0
+    gradecategory: int = 0
 
 
 @dataclass(slots=True)
@@ -242,6 +243,17 @@ class Event:
 
 
 @dataclass(slots=True)
+class BackgroundTask:
+    """A queued adhoc task, run by :func:`sandbox.tasks.run_background_tasks` ("cron").
+
+    ``kind`` is the Moodle task it stands for, e.g. ``refresh_mod_calendar_events``.
+    """
+
+    kind: str
+    courseid: int
+
+
+@dataclass(slots=True)
 class Submission:
     """An assignment submission (online text)."""
 
@@ -254,6 +266,17 @@ class Submission:
     timecreated: int = 0
     timemodified: int = 0
     attemptnumber: int = 0
+
+
+@dataclass(slots=True)
+class FeedbackResponse:
+    """One learner's answers to a feedback (survey): item id -> raw value."""
+
+    id: int
+    feedback: int
+    userid: int
+    timemodified: int
+    answers: dict[int, str] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -354,8 +377,13 @@ class Site:
     quiz_attempts: dict[int, QuizAttempt] = field(default_factory=dict)
     completions: dict[tuple[int, int], Completion] = field(default_factory=dict)
     feedback_done: dict[tuple[int, int], int] = field(default_factory=dict)
+    feedback_responses: dict[tuple[int, int], FeedbackResponse] = field(default_factory=dict)
     messages: list[Message] = field(default_factory=list)
     conversations: dict[frozenset[int], int] = field(default_factory=dict)
+    # What an administrator changed in the stock roles (Define roles): roleid ->
+    # capability -> allowed. Empty: the roles as Moodle installs them.
+    role_changes: dict[int, dict[str, bool]] = field(default_factory=dict)
+    background_tasks: list[BackgroundTask] = field(default_factory=list)
     ids: IdSequences = field(default_factory=IdSequences)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 

@@ -1,4 +1,7 @@
-"""The daemon: scheduled provisioning and the jobs of each module run's 7 / 2 / 7 calendar.
+"""The run calendar and, later, the daemon that follows it.
 
-Not built yet; the roadmap is in the project's issues.
+Every date rule lives here: :mod:`scheduler.schedule` gives a run's days (7 online, 2 virtual
+class, 7 online, then grading); :mod:`scheduler.timeline` the same as instants in the site's
+time zone, with the key instants the daemon acts on; :mod:`scheduler.validation` refuses
+configured runs that cannot work. Pure: time is passed in.
 """

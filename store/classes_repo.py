@@ -16,9 +16,17 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, SQLModel, col, select
 
 from config.settings import RunSettings
-from roster.allocation import AllocatedClass, Allocation, AllocLearner, Move, allocate
+from roster.allocation import (
+    AllocatedClass,
+    Allocation,
+    AllocLearner,
+    Move,
+    MoveReason,
+)
+from roster.homes import allocate_home_first, next_homes
 from roster.reporters import AllocStaff, StaffAssignment, StaffRole, assign_staff
 from store.models import ClassStaff, Person, School, TrainingClass
+from sync.safety import NeedsAccept, Thresholds, check_class_moves
 
 MAIN = "main"
 REFERENCE = "reference"
@@ -44,7 +52,17 @@ class RunAllocation:
 
     @property
     def moves(self) -> tuple[Move, ...]:
+        """Who changed class since the stored allocation (newcomers and leavers included)."""
         return self.main.moves + self.reference.moves
+
+    @property
+    def class_moves(self) -> int:
+        """Learners moved from one class to another, returns to a home class not counted."""
+        return sum(
+            1
+            for m in self.moves
+            if m.from_class and m.to_class and m.reason is not MoveReason.RETURNED
+        )
 
 
 def _clusters(session: Session) -> dict[str, str]:
@@ -141,47 +159,164 @@ def staff_pool(session: Session, clusters: dict[str, str]) -> list[AllocStaff]:
     ]
 
 
-def allocate_run(session: Session, run: RunSettings, *, max_class_size: int) -> RunAllocation:
-    """Allocate ``run`` from the stored roster, stably, and save the result."""
+def allocate_run(
+    session: Session,
+    run: RunSettings,
+    *,
+    max_class_size: int,
+    limits: Thresholds | None = None,
+) -> RunAllocation:
+    """Allocate ``run`` from the stored roster, stably, and save the result.
+
+    Learners go back to their home class (``ClassHistory``) when they come back or when
+    their class can reopen. With ``limits`` (the safety gate; ``None`` once the user passed
+    ``--accept``), an allocation moving too many learners between classes raises
+    :class:`NeedsAccept` before anything is stored.
+    """
     clusters = _clusters(session)
     people = run_people(session, run)
     main_seats = main_learners(people, clusters)
     reference_seats = reference_learners(people, run, clusters)
-    seat_table = SQLModel.metadata.tables["classmember"]
-    seats: dict[tuple[str, str], str] = {
-        (code, kind): class_id
-        for code, kind, class_id in session.execute(
-            sa_select(seat_table.c.identity_code, seat_table.c.kind, seat_table.c.class_id).where(
-                seat_table.c.run_id == run.id
-            )
-        )
-    }
-    previous = {
-        kind: {code: cid for (code, k), cid in seats.items() if k == kind}
-        for kind in (MAIN, REFERENCE)
-    }
-    main = allocate(
-        main_seats, run_id=run.id, previous=previous[MAIN], max_class_size=max_class_size
+    seats = _stored_seats(session, "classmember", run.id)
+    homes = _stored_seats(session, "classhistory", run.id)
+    current = {kind: _of_kind(seats, kind) for kind in (MAIN, REFERENCE)}
+    home = {kind: _of_kind(homes, kind) for kind in (MAIN, REFERENCE)}
+    main = allocate_home_first(
+        main_seats, run.id, current[MAIN], home[MAIN], max_class_size=max_class_size
     )
-    reference = allocate(
+    reference = allocate_home_first(
         reference_seats,
-        run_id=run.id + REFERENCE_SUFFIX,
-        previous=previous[REFERENCE],
+        run.id + REFERENCE_SUFFIX,
+        current[REFERENCE],
+        home[REFERENCE],
         max_class_size=max_class_size,
     )
     class_ids = [k.class_id for k in main.classes + reference.classes]
     old_staff = list(
         session.exec(select(ClassStaff).where(col(ClassStaff.class_id).in_(class_ids)))
     )
-    previous_staff: dict[str, list[str]] = {}
+    staff_homes = _staff_homes(session, run.id)
+    previous_staff: dict[str, list[str]] = {
+        cid: sorted(pairs) for cid, pairs in staff_homes.items()
+    }
     for row in old_staff:
-        previous_staff.setdefault(row.class_id, []).append(row.identity_code)
-    staff = assign_staff(
-        main.classes + reference.classes, staff_pool(session, clusters), previous=previous_staff
-    )
+        if row.class_id not in staff_homes:
+            previous_staff.setdefault(row.class_id, []).append(row.identity_code)
+    pool = staff_pool(session, clusters)
+    staff = assign_staff(main.classes + reference.classes, pool, previous=previous_staff)
     result = RunAllocation(run.id, main, reference, staff)
+    if limits is not None:
+        still_seated = sum(
+            1
+            for (code, kind) in seats
+            if code in (main.class_of if kind == MAIN else reference.class_of)
+        )
+        violations = check_class_moves(run.id, result.class_moves, still_seated, limits)
+        if violations:
+            raise NeedsAccept(violations)
     result.written = _save(session, run, result, seats)
+    _save_homes(session, run.id, result, homes)
+    _save_staff_homes(session, run.id, staff, staff_homes, {p.person_id for p in pool})
     return result
+
+
+def _staff_homes(session: Session, run_id: str) -> dict[str, dict[str, str]]:
+    """Class id -> {staff identity code: role}: the staff each class of the run had."""
+    table = SQLModel.metadata.tables["staffhistory"]
+    statement = sa_select(table.c.class_id, table.c.identity_code, table.c.role).where(
+        table.c.run_id == run_id
+    )
+    homes: dict[str, dict[str, str]] = {}
+    for class_id, code, role in session.execute(statement):
+        homes.setdefault(class_id, {})[code] = role
+    return homes
+
+
+def _save_staff_homes(
+    session: Session,
+    run_id: str,
+    assignment: StaffAssignment,
+    homes: dict[str, dict[str, str]],
+    active_staff: set[str],
+) -> None:
+    """A class's home staff is set when it has none, or when all of it left the core staff.
+
+    Otherwise it stays, even when this assignment differs (a closure elsewhere shifted the
+    loads): the next assignment starts from it again, so undoing the closure undoes the
+    shift, and an unchanged roster gets the same assignment.
+    """
+    table = SQLModel.metadata.tables["staffhistory"]
+    replaced: list[dict[str, Any]] = []
+    added: list[dict[str, Any]] = []
+    for class_staff in assignment.classes:
+        home = homes.get(class_staff.class_id, {})
+        if home and any(code in active_staff for code in home):
+            continue
+        if home:
+            replaced.append({"b_class": class_staff.class_id})
+        for role, people in (
+            (StaffRole.REPORTER, class_staff.reporters),
+            (StaffRole.ASSISTANT, class_staff.assistants),
+        ):
+            added.extend(
+                {
+                    "run_id": run_id,
+                    "class_id": class_staff.class_id,
+                    "identity_code": code,
+                    "role": role.value,
+                }
+                for code in people
+            )
+    where = (table.c.run_id == run_id) & (table.c.class_id == bindparam("b_class"))
+    for statement, rows in ((delete(table).where(where), replaced), (insert(table), added)):
+        for start in range(0, len(rows), CHUNK):
+            session.execute(statement, rows[start : start + CHUNK])
+
+
+def _stored_seats(session: Session, table_name: str, run_id: str) -> dict[tuple[str, str], str]:
+    """(identity code, kind) -> class id, from ``classmember`` or ``classhistory``."""
+    table = SQLModel.metadata.tables[table_name]
+    statement = sa_select(table.c.identity_code, table.c.kind, table.c.class_id).where(
+        table.c.run_id == run_id
+    )
+    return {(code, kind): class_id for code, kind, class_id in session.execute(statement)}
+
+
+def _of_kind(seats: dict[tuple[str, str], str], kind: str) -> dict[str, str]:
+    return {code: class_id for (code, k), class_id in seats.items() if k == kind}
+
+
+def _save_homes(
+    session: Session, run_id: str, result: RunAllocation, homes: dict[tuple[str, str], str]
+) -> None:
+    """Record each seated learner's home class; leavers keep theirs.
+
+    A home class stays while it is closed and the learner's group is unchanged (it may
+    reopen); otherwise the learner's class becomes their home.
+    """
+    new: list[dict[str, Any]] = []
+    changed: list[dict[str, Any]] = []
+    for kind, allocation in ((MAIN, result.main), (REFERENCE, result.reference)):
+        before = _of_kind(homes, kind)
+        for code, class_id in sorted(next_homes(allocation, before).items()):
+            if code not in before:
+                new.append(
+                    {"run_id": run_id, "identity_code": code, "kind": kind, "class_id": class_id}
+                )
+            else:
+                changed.append({"b_code": code, "b_kind": kind, "class_id": class_id})
+    table = SQLModel.metadata.tables["classhistory"]
+    where = (
+        (table.c.run_id == run_id)
+        & (table.c.identity_code == bindparam("b_code"))
+        & (table.c.kind == bindparam("b_kind"))
+    )
+    for statement, rows in (
+        (insert(table), new),
+        (update(table).where(where).values(class_id=bindparam("class_id")), changed),
+    ):
+        for start in range(0, len(rows), CHUNK):
+            session.execute(statement, rows[start : start + CHUNK])
 
 
 def _save(

@@ -111,6 +111,34 @@ class ClassMember(SQLModel, table=True):
     class_id: str = Field(foreign_key="trainingclass.id", max_length=160, index=True)
 
 
+class ClassHistory(SQLModel, table=True):
+    """The class a learner belongs to in a run (their "home" class), kept after they leave.
+
+    It survives what one bad import does: when the learner comes back, or their class is
+    reopened after a closure had moved them, the allocation returns them to it. It changes
+    when they are placed in another class that lasts (their group changed, the class was
+    rebalanced, or they came back and their class was full).
+    """
+
+    run_id: str = Field(primary_key=True, max_length=32)
+    identity_code: str = Field(primary_key=True, max_length=32)
+    kind: str = Field(primary_key=True, default="main", max_length=16)  # main / reference
+    class_id: str = Field(max_length=160)  # no foreign key: the class may be closed
+
+
+class StaffHistory(SQLModel, table=True):
+    """The reporters and assistants a class had (its "home" staff), kept when it closes.
+
+    The next assignment starts from these pairs, so a class reopened after a bad import gets
+    its staff back; a class's pairs are replaced only when all of them left the core staff.
+    """
+
+    run_id: str = Field(primary_key=True, max_length=32)
+    class_id: str = Field(primary_key=True, max_length=160)  # no foreign key: may be closed
+    identity_code: str = Field(primary_key=True, max_length=32)
+    role: str = Field(max_length=16)  # reporter / assistant
+
+
 class ClassStaff(SQLModel, table=True):
     """A reporter or assistant assigned to a class."""
 
@@ -137,13 +165,17 @@ class SyncRun(SQLModel, table=True):
     finished_at: datetime | None = None
     user: str = Field(default="", max_length=64)
     mode: str = Field(max_length=16)  # plan / apply
-    status: str = Field(max_length=16)  # running / done / failed / stopped / interrupted
+    # running / done / done_with_errors / stopped / interrupted / killed
+    status: str = Field(max_length=16)
     plan_digest: str = Field(default="", max_length=64)
     counts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     errors: list[dict[str, Any]] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )
     message: str = Field(default="", max_length=2000)
+    # The process that runs it, so a later run can tell a live run from a killed one.
+    host: str = Field(default="", max_length=255)
+    pid: int | None = None
 
 
 class SyncAction(SQLModel, table=True):
@@ -156,6 +188,62 @@ class SyncAction(SQLModel, table=True):
     key: str = Field(max_length=255, index=True)
     reason: str = Field(default="", max_length=500)
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    status: str = Field(default="pending", max_length=16)  # pending / done / failed / unknown
+    status: str = Field(default="pending", max_length=16, index=True)  # pending/done/failed/unknown
     error: str = Field(default="", max_length=2000)
     updated_at: datetime
+    batch_seq: int | None = None  # the SyncBatch that last settled it (None: never sent)
+    # For an ``unknown`` outcome: what a later run's read-back of the LMS found.
+    resolution: str = Field(default="", max_length=16)  # "" / done / not_done
+    resolved_by_run: int | None = None
+
+
+class SyncBatch(SQLModel, table=True):
+    """One request of an apply, journaled as soon as it was answered (or its answer lost)."""
+
+    sync_run_id: int = Field(foreign_key="syncrun.id", primary_key=True)
+    seq: int = Field(primary_key=True)
+    kind: str = Field(max_length=32)
+    call: str = Field(max_length=64)  # the wsfunction
+    size: int
+    status: str = Field(max_length=16)  # done / failed / unknown / pending
+    done: int = 0
+    failed: int = 0
+    unknown: int = 0
+    pending: int = 0
+    error: str = Field(default="", max_length=2000)
+    recorded_at: datetime
+
+
+class GradingPull(SQLModel, table=True):
+    """One pull of a run's progress and grades from the LMS, and what it cost."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: str = Field(max_length=32, index=True)
+    started_at: datetime
+    finished_at: datetime | None = None
+    status: str = Field(default="running", max_length=16)  # running / done / failed
+    counts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    calls: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    problems: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class LearnerResult(SQLModel, table=True):
+    """The completion decision for one seat (person x course) at one pull."""
+
+    pull_id: int = Field(foreign_key="gradingpull.id", primary_key=True)
+    identity_code: str = Field(primary_key=True, max_length=32)
+    course_idnumber: str = Field(primary_key=True, max_length=255)
+    run_id: str = Field(max_length=32, index=True)
+    class_code: str = Field(default="", max_length=160)
+    seat: str = Field(default="main", max_length=16)  # main / reference
+    outcome: str = Field(max_length=16)  # completed / not_completed / exempt / reference
+    reasons: str = Field(default="", max_length=200)  # reason codes, comma-separated
+    explanation: str = Field(default="", max_length=2000)  # Vietnamese, every reason
+    final_grade: float | None = None
+    final_grade_max: float | None = None
+    grader_id: int | None = None
+    auto_pass: bool = False
+    assessor_pass: bool = False
+    survey_answered: bool = False
+    survey_positive: bool | None = None
+    activities: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

@@ -20,6 +20,7 @@ from sqlmodel import Session, SQLModel, col, select
 from roster.model import CoreRole, CoreStaff, Exemption, ImportResult, Learner
 from roster.reasons import Status
 from store.models import Person, RosterImport, School
+from sync.safety import NeedsAccept, Thresholds, check_import
 
 # The fields of Person that come from the roster and are compared between imports.
 COMPARED_FIELDS = (
@@ -197,13 +198,25 @@ def _execute_chunks(session: Session, statement: Executable, rows: list[dict[str
 
 
 def save_import(
-    session: Session, result: ImportResult, *, files: list[str], now: dt.datetime
+    session: Session,
+    result: ImportResult,
+    *,
+    files: list[str],
+    now: dt.datetime,
+    limits: Thresholds | None = None,
 ) -> tuple[RosterImport, ImportChanges]:
     """Store ``result`` as a new import; return the import record and what changed.
 
-    Rows go in with bulk statements (no ORM object per row): a province of 110,000
+    With ``limits`` (the safety gate; ``None`` once the user passed ``--accept``), an import
+    that would mark too many people as left raises :class:`NeedsAccept` before anything is
+    stored. Rows go in with bulk statements (no ORM object per row): a province of 110,000
     learners stores in seconds, in flat memory.
     """
+    people = plan_people(session, result, now)
+    if limits is not None:
+        violations = check_import(len(people.changes.left), people.active_before, limits)
+        if violations:
+            raise NeedsAccept(violations)
     counts = result.status_counts()
     record = RosterImport(
         started_at=now,
@@ -219,10 +232,10 @@ def save_import(
     assert record.id is not None
     save_schools(session, result)
     _save_outcomes(session, result, record.id)
-    changes = _save_people(session, result, record.id, now)
-    record.changes = changes.as_dict()
+    _write_people(session, people, record.id)
+    record.changes = people.changes.as_dict()
     session.add(record)
-    return record, changes
+    return record, people.changes
 
 
 def _save_outcomes(session: Session, result: ImportResult, import_id: int) -> None:
@@ -252,9 +265,18 @@ def _save_outcomes(session: Session, result: ImportResult, import_id: int) -> No
         )
 
 
-def _save_people(
-    session: Session, result: ImportResult, import_id: int, now: dt.datetime
-) -> ImportChanges:
+@dataclass
+class PeoplePlan:
+    """What an import would write to the people table, decided before writing anything."""
+
+    changes: ImportChanges
+    inserts: list[dict[str, Any]]
+    updates: list[dict[str, Any]]
+    active_before: int  # people active before the import: the base of the import gate
+
+
+def plan_people(session: Session, result: ImportResult, now: dt.datetime) -> PeoplePlan:
+    """Compare ``result`` with the stored people (reads only): who is new, changed, left."""
     wanted = desired_people(result)
     held_back = {
         o.identity_code
@@ -269,7 +291,7 @@ def _save_people(
     table = _table("person")
     columns = [table.c.identity_code, *(table.c[name] for name in COMPARED_FIELDS)]
     stored = {row.identity_code: row._mapping for row in session.execute(select(*columns))}
-    stamp = {"updated_at": now, "last_import_id": import_id}
+    stamp = {"updated_at": now}
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     changes = ImportChanges()
@@ -296,17 +318,26 @@ def _save_people(
         status = "excluded" if code in excluded else "left"
         updates.append({"key": code, **dict(person), "status": status, **stamp, "left_at": now})
         changes.left.append(code)
-    _execute_chunks(session, insert(table), inserts)
-    if updates:
+    active = sum(1 for person in stored.values() if person["status"] == "active")
+    return PeoplePlan(changes, inserts, updates, active)
+
+
+def _write_people(session: Session, people: PeoplePlan, import_id: int) -> None:
+    table = _table("person")
+    stamp = {"last_import_id": import_id}
+    _execute_chunks(session, insert(table), [{**row, **stamp} for row in people.inserts])
+    if people.updates:
         names = [*COMPARED_FIELDS, "updated_at", "last_import_id", "left_at"]
         statement = (
             update(table)
             .where(table.c.identity_code == bindparam("key"))
             .values({name: bindparam(name) for name in names})
         )
-        rows = [{k: v for k, v in row.items() if k != "identity_code"} for row in updates]
+        rows = [
+            {**{k: v for k, v in row.items() if k != "identity_code"}, **stamp}
+            for row in people.updates
+        ]
         _execute_chunks(session, statement, rows)
-    return changes
 
 
 def _jsonable(value: object) -> object:

@@ -11,13 +11,11 @@ import os
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import cast
 
-from openpyxl import Workbook
-from openpyxl.worksheet.worksheet import Worksheet
-
+from reports.xlsx import SafeWorkbook
 from sync.apply import Credential
 
+WIDTHS = (6, 14, 30, 24, 18, 34)
 HEADERS = ("STT", "Mã định danh", "Họ và tên", "Tên đăng nhập", "Mật khẩu lần đầu", "Email")
 NOTE = "Lưu ý: mật khẩu chỉ dùng một lần; hệ thống yêu cầu đổi mật khẩu khi đăng nhập lần đầu."
 
@@ -46,14 +44,13 @@ def write_account_sheets(
     os.chmod(folder, 0o700)
     written = []
     for school_code, rows in sorted(by_school.items()):
-        workbook = Workbook(write_only=True)
-        sheet = cast(Worksheet, workbook.create_sheet("Tài khoản"))
-        sheet.append([f"{school_code} — {schools.get(school_code, '')}"])
-        sheet.append([NOTE])
-        sheet.append(list(HEADERS))
+        workbook = SafeWorkbook()
+        sheet = workbook.sheet("Tài khoản", widths=WIDTHS, freeze="A4")
+        sheet.title_block([f"{school_code} — {schools.get(school_code, '')}", NOTE])
+        sheet.header(HEADERS)
         for number, credential in enumerate(sorted(rows, key=lambda c: c.identity_code), start=1):
             name, email = people.get(credential.identity_code, ("", ""))
-            sheet.append(
+            sheet.row(
                 [
                     number,
                     credential.identity_code,

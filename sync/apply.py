@@ -1,10 +1,12 @@
 """Applying a plan to the LMS: the only part of the sync that writes to it.
 
 Actions run phase by phase in the plan's order (categories, courses, groups, accounts,
-enrolments, roles, group members, removals, suspensions), each phase in batches through
-the connector. After every batch the outcome of each of its actions goes to the
-:class:`Journal`, so an interrupted apply leaves an exact record and the next run, which
-reads the LMS again and re-plans, does only what is left.
+enrolments, roles, group members, removals, suspensions), each phase in batches: one batch
+is one request the connector sends (sized to the field budget), up to ``max_concurrency``
+at once. As soon as a batch is answered, the outcome of each of its actions goes to the
+:class:`Journal` (one transaction per batch), so a crash loses at most the batches in
+flight, and a stop leaves each batch done, unknown (sent, answer lost) or pending (never
+sent). The next run reads the LMS again and re-plans, doing only what is left.
 
 * A bad item fails alone (the connector isolates it); its reason is kept; the rest goes on.
 * A configuration error (token, function, capability) stops the apply: nothing else would
@@ -22,11 +24,15 @@ from __future__ import annotations
 import secrets
 import string
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import Protocol, TypeVar, cast
+from functools import partial
+from typing import Any, Protocol, TypeVar, cast
 
-from connector.batching import BatchOutcome
+from connector import courses, enrol, groups, roles, users
+from connector.batching import BatchOutcome, split_by_field_budget
 from connector.courses import CourseUpdate, CreatedCategory, NewCategory
+from connector.encoding import PROTOCOL_FIELDS, count_fields
 from connector.enrol import Enrolment, Unenrolment
 from connector.errors import (
     LmsConfigError,
@@ -40,7 +46,12 @@ from connector.roles import RoleAssignment
 from connector.users import CreatedUser, NewUser, ProfileFieldValue, UserPreference, UserUpdate
 from sync.model import Action, ActionKind, ActualState, Plan
 
-T = TypeVar("T")
+
+class _Row(Protocol):
+    def params(self) -> dict[str, Any]: ...
+
+
+T = TypeVar("T", bound=_Row)
 R = TypeVar("R")
 
 DONE = "done"
@@ -54,6 +65,16 @@ class ActionOutcome:
     action: Action
     status: str  # done / failed / unknown / pending
     error: str = ""
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One request of a phase: its place in the apply, the call and how many actions."""
+
+    seq: int  # 1, 2, ... in the order the batches were sent
+    kind: ActionKind
+    call: str  # the wsfunction
+    size: int
 
 
 @dataclass(frozen=True)
@@ -75,9 +96,18 @@ class ApplyOptions:
 
 
 class Journal(Protocol):
-    """Where the applier records what it did, as it goes."""
+    """Where the applier records what it did, as it goes.
 
-    def record(self, outcomes: Sequence[ActionOutcome]) -> None: ...
+    ``sending`` is called just before a batch goes out, ``record`` once it was answered
+    (or its answer lost), with that ``batch``; a batch sent but never recorded was in
+    flight when the process died. ``record`` without a batch is for actions that were
+    never sent (unresolvable, or left when the apply stopped). An action recorded twice
+    keeps its last outcome.
+    """
+
+    def sending(self, batch: Batch, actions: Sequence[Action]) -> None: ...
+
+    def record(self, outcomes: Sequence[ActionOutcome], batch: Batch | None = None) -> None: ...
 
     def account_created(self, identity_code: str, user_id: int, username: str) -> None: ...
 
@@ -95,15 +125,28 @@ class ApplyStopped(Exception):
 
 @dataclass
 class ApplyResult:
-    outcomes: list[ActionOutcome] = field(default_factory=list)
     credentials: list[Credential] = field(default_factory=list)
     stopped: str = ""
+    batches: list[Batch] = field(default_factory=list)
+    _latest: dict[int, ActionOutcome] = field(default_factory=dict, repr=False)
+
+    @property
+    def outcomes(self) -> list[ActionOutcome]:
+        """The last outcome of each action recorded, in the order first recorded."""
+        return list(self._latest.values())
+
+    def settle(self, outcomes: Iterable[ActionOutcome]) -> None:
+        for outcome in outcomes:
+            self._latest[id(outcome.action)] = outcome
+
+    def recorded(self, action: Action) -> bool:
+        return id(action) in self._latest
 
     def count(self, status: str) -> int:
-        return sum(1 for o in self.outcomes if o.status == status)
+        return sum(1 for o in self._latest.values() if o.status == status)
 
     def failures(self) -> list[ActionOutcome]:
-        return [o for o in self.outcomes if o.status == FAILED]
+        return [o for o in self._latest.values() if o.status == FAILED]
 
 
 Progress = Callable[[ActionKind, int, int], None]
@@ -137,6 +180,7 @@ class Applier:
         self.progress = progress
         self.result = ApplyResult()
         self._templates: dict[str, int] = {}
+        self._batch_seq = 0
 
     def apply(self, plan: Plan) -> ApplyResult:
         phases: dict[ActionKind, list[Action]] = {}
@@ -162,7 +206,12 @@ class Applier:
             try:
                 handlers[kind](phases[kind])
             except (LmsConfigError, LmsOutcomeUnknown, LmsRetryableError) as error:
-                rest = [a for later in order[position + 1 :] for a in phases[later]]
+                rest = [
+                    a
+                    for later in order[position:]
+                    for a in phases[later]
+                    if not self.result.recorded(a)
+                ]
                 self._record([ActionOutcome(a, PENDING, "chưa chạy") for a in rest])
                 self.result.stopped = _stop_reason(error)
                 raise ApplyStopped(self.result.stopped, error) from error
@@ -170,38 +219,103 @@ class Applier:
 
     # -- bookkeeping -------------------------------------------------------------------
 
-    def _record(self, outcomes: list[ActionOutcome]) -> None:
+    def _record(self, outcomes: list[ActionOutcome], batch: Batch | None = None) -> None:
         if not outcomes:
             return
-        self.result.outcomes.extend(outcomes)
-        self.journal.record(outcomes)
+        self.result.settle(outcomes)
+        if batch is not None:
+            self.result.batches.append(batch)
+        self.journal.record(outcomes, batch)
         if self.progress is not None:
             kind = outcomes[0].action.kind
             self.progress(kind, len(outcomes), 0)
 
+    def _open_batch(self, actions: Sequence[Action], call: str) -> Batch:
+        """Number the batch and journal it as sent, before it goes out."""
+        self._batch_seq += 1
+        batch = Batch(self._batch_seq, actions[0].kind, call, len(actions))
+        self.journal.sending(batch, actions)
+        return batch
+
     def _settle(
         self,
         actions: Sequence[Action],
+        call: str,
         send: Callable[[list[Action]], BatchOutcome[Action, object]],
         on_done: Callable[[Action, object], str | None] | None = None,
     ) -> None:
-        """Send ``actions`` (already resolvable), record each one's outcome."""
-        if not actions:
-            return
+        """Send ``actions`` (already resolvable) as one batch, record each one's outcome."""
+        if actions:
+            self._send_batches([list(actions)], call, send, on_done)
+
+    def _send_batches(
+        self,
+        batches: list[list[Action]],
+        call: str,
+        send: Callable[[list[Action]], BatchOutcome[Action, object]],
+        on_done: Callable[[Action, object], str | None] | None,
+    ) -> None:
+        """Send ``batches``, up to ``max_concurrency`` at once; journal each as it lands.
+
+        Outcomes are recorded here, in the calling thread, as each batch's answer comes.
+        When one batch stops the apply (answer lost, LMS down, configuration), no new batch
+        is sent, the batches in flight are awaited and recorded, the ones never sent are
+        recorded pending, and the first stopping error is raised.
+        """
+        waiting = [b for b in batches if b]
+        workers = min(self.lms.client.max_concurrency, len(waiting))
+        stop: BaseException | None = None
+        if workers <= 1:
+            while waiting and stop is None:
+                batch = waiting.pop(0)
+                info = self._open_batch(batch, call)
+                stop = self._land(batch, info, partial(send, batch), on_done)
+        else:
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                running: dict[Future[BatchOutcome[Action, object]], tuple[Batch, list[Action]]] = {}
+                while (waiting and stop is None) or running:
+                    while waiting and stop is None and len(running) < workers:
+                        batch = waiting.pop(0)
+                        info = self._open_batch(batch, call)
+                        running[pool.submit(send, batch)] = (info, batch)
+                    finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                    for future in sorted(finished, key=lambda f: running[f][0].seq):
+                        info, batch = running.pop(future)
+                        landed = self._land(batch, info, future.result, on_done)
+                        stop = stop or landed
+        if stop is not None:
+            self._record(
+                [ActionOutcome(a, PENDING, "chưa gửi: đã dừng") for b in waiting for a in b]
+            )
+            raise stop
+
+    def _land(
+        self,
+        batch: list[Action],
+        info: Batch,
+        answer: Callable[[], BatchOutcome[Action, object]],
+        on_done: Callable[[Action, object], str | None] | None,
+    ) -> BaseException | None:
+        """Record what became of one batch; return the error that must stop the apply."""
         try:
-            outcome = send(list(actions))
+            outcome = answer()
         except LmsOutcomeUnknown as error:
-            self._record([ActionOutcome(a, UNKNOWN, str(error)) for a in actions])
-            raise
+            self._record([ActionOutcome(a, UNKNOWN, str(error)) for a in batch], info)
+            return error
         except (LmsConfigError, LmsRetryableError) as error:
-            self._record([ActionOutcome(a, PENDING, str(error)) for a in actions])
-            raise
+            self._record([ActionOutcome(a, PENDING, str(error)) for a in batch], info)
+            return error
+        except Exception as error:  # recorded here, raised by the caller
+            why = f"{type(error).__name__}: {error}"
+            self._record([ActionOutcome(a, UNKNOWN, why) for a in batch], info)
+            return error
         outcomes = []
-        for action, answer in outcome.done:
-            problem = on_done(action, answer) if on_done else None
+        for action, result in outcome.done:
+            problem = on_done(action, result) if on_done else None
             outcomes.append(ActionOutcome(action, FAILED if problem else DONE, problem or ""))
         outcomes += [ActionOutcome(action, FAILED, str(error)) for action, error in outcome.failed]
-        self._record(outcomes)
+        self._record(outcomes, info)
+        return None
 
     def _unresolved(self, actions: Iterable[tuple[Action, str]]) -> None:
         self._record([ActionOutcome(a, FAILED, why) for a, why in actions])
@@ -210,15 +324,24 @@ class Applier:
         self,
         actions: Sequence[Action],
         rows: Mapping[int, T],
+        call: str,
         write: Callable[[list[T]], BatchOutcome[T, R]],
         on_done: Callable[[Action, object], str | None] | None = None,
     ) -> None:
-        """Send the connector rows of the ``actions`` that have one, through ``write``."""
+        """Send the connector rows of the ``actions`` that have one, in requests of
+        ``call`` sized like the connector sizes them, each journaled as it lands."""
 
         def send(batch: list[Action]) -> BatchOutcome[Action, object]:
             return _remap(batch, rows, write([rows[id(a)] for a in batch]))
 
-        self._settle([a for a in actions if id(a) in rows], send, on_done)
+        ready = [a for a in actions if id(a) in rows]
+        batches = split_by_field_budget(
+            ready,
+            lambda a: count_fields(rows[id(a)].params()),
+            self.lms.client.field_budget,
+            fixed=PROTOCOL_FIELDS,
+        )
+        self._send_batches(batches, call, send, on_done)
 
     # -- phases ------------------------------------------------------------------------
 
@@ -247,7 +370,9 @@ class Applier:
             def done(action: Action, answer: object) -> None:
                 self.ids.categories[action.key] = cast(CreatedCategory, answer).id
 
-            self._write_rows(ready, rows, self.lms.courses.create_categories, done)
+            self._write_rows(
+                ready, rows, courses.CREATE_CATEGORIES, self.lms.courses.create_categories, done
+            )
 
     def _template_id(self, shortname: str) -> int | None:
         if shortname not in self._templates:
@@ -259,6 +384,7 @@ class Applier:
 
     def _create_courses(self, actions: list[Action]) -> None:
         made: list[tuple[Action, int]] = []
+        sources: dict[int, tuple[int, int]] = {}  # id(action) -> (template, category)
         for action in actions:
             data = action.data
             template = self._template_id(str(data["template_shortname"]))
@@ -271,31 +397,54 @@ class Applier:
                 )
                 self._unresolved([(action, why)])
                 continue
-            try:
-                created = self.lms.courses.duplicate_course(
-                    template, str(data["fullname"]), str(data["shortname"]), category
-                )
-            except (LmsConfigError, LmsOutcomeUnknown, LmsRetryableError):
-                raise
-            except LmsError as error:
-                self._record([ActionOutcome(action, FAILED, str(error))])
-                continue
-            self.ids.courses[action.key] = created.id
-            made.append((action, created.id))
-        # A copy keeps the template's idnumber-less settings: set idnumber and dates.
+            sources[id(action)] = (template, category)
+
+        def copy(batch: list[Action]) -> BatchOutcome[Action, object]:
+            (action,) = batch
+            return self._copy_course(action, *sources[id(action)])
+
+        def copied(action: Action, course_id: object) -> None:
+            self.ids.courses[action.key] = cast(int, course_id)
+            made.append((action, cast(int, course_id)))
+
+        # One copy per request; copies are independent, so up to max_concurrency go at
+        # once, each journaled as it lands: a stop later in the phase keeps those made.
+        ready = [[a] for a in actions if id(a) in sources]
+        self._send_batches(ready, courses.DUPLICATE_COURSE, copy, copied)
+        # A copy keeps the template's settings: set idnumber, dates and group mode.
         updates = {
             id(a): CourseUpdate(
                 id=course_id,
                 idnumber=str(a.data["idnumber"]),
                 startdate=int(str(a.data["startdate"])),
                 enddate=int(str(a.data["enddate"])),
+                groupmode=_opt_int(a.data, "groupmode"),
+                groupmodeforce=_opt_bool(a.data, "groupmodeforce"),
             )
             for a, course_id in made
         }
 
         self._write_rows(
-            [a for a, _ in made], updates, self.lms.courses.update_courses, _warnings_problem
+            [a for a, _ in made],
+            updates,
+            courses.UPDATE_COURSES,
+            self.lms.courses.update_courses,
+            _warnings_problem,
         )
+
+    def _copy_course(
+        self, action: Action, template: int, category: int
+    ) -> BatchOutcome[Action, object]:
+        data = action.data
+        try:
+            created = self.lms.courses.duplicate_course(
+                template, str(data["fullname"]), str(data["shortname"]), category
+            )
+        except (LmsConfigError, LmsOutcomeUnknown, LmsRetryableError):
+            raise
+        except LmsError as error:
+            return BatchOutcome(failed=[(action, error)], calls=1)
+        return BatchOutcome(done=[(action, created.id)], calls=1)
 
     def _update_courses(self, actions: list[Action]) -> None:
         updates = {
@@ -305,11 +454,19 @@ class Applier:
                 idnumber=_opt_str(a.data, "idnumber"),
                 startdate=_opt_int(a.data, "startdate"),
                 enddate=_opt_int(a.data, "enddate"),
+                groupmode=_opt_int(a.data, "groupmode"),
+                groupmodeforce=_opt_bool(a.data, "groupmodeforce"),
             )
             for a in actions
         }
 
-        self._write_rows(actions, updates, self.lms.courses.update_courses, _warnings_problem)
+        self._write_rows(
+            actions,
+            updates,
+            courses.UPDATE_COURSES,
+            self.lms.courses.update_courses,
+            _warnings_problem,
+        )
 
     def _create_groups(self, actions: list[Action]) -> None:
         ready: list[Action] = []
@@ -331,7 +488,7 @@ class Applier:
             key = (str(action.data["course_idnumber"]), str(action.data["idnumber"]))
             self.ids.groups[key] = cast(Group, answer).id
 
-        self._write_rows(ready, rows, self.lms.groups.create_groups, done)
+        self._write_rows(ready, rows, groups.CREATE_GROUPS, self.lms.groups.create_groups, done)
 
     def _create_users(self, actions: list[Action]) -> None:
         generate = self.options.credentials == "generate"
@@ -367,7 +524,7 @@ class Applier:
                     )
                 )
 
-        self._write_rows(actions, rows, self.lms.users.create_users, done)
+        self._write_rows(actions, rows, users.CREATE_USERS, self.lms.users.create_users, done)
 
     def _update_users(self, actions: list[Action]) -> None:
         rows = {
@@ -381,7 +538,9 @@ class Applier:
             for a in actions
         }
 
-        self._write_rows(actions, rows, self.lms.users.update_users, _warnings_problem)
+        self._write_rows(
+            actions, rows, users.UPDATE_USERS, self.lms.users.update_users, _warnings_problem
+        )
 
     def _set_suspended(self, actions: list[Action], suspended: bool) -> None:
         rows = {id(a): UserUpdate(id=int(str(a.data["id"])), suspended=suspended) for a in actions}
@@ -392,7 +551,7 @@ class Applier:
                 self.journal.suspension_set(action.key, suspended)
             return problem
 
-        self._write_rows(actions, rows, self.lms.users.update_users, done)
+        self._write_rows(actions, rows, users.UPDATE_USERS, self.lms.users.update_users, done)
 
     def _user_course(self, action: Action) -> tuple[int, int] | str:
         user = self.ids.users.get(str(action.data["identity_code"]))
@@ -421,7 +580,7 @@ class Applier:
         self._unresolved(unresolved)
         ready = [a for a in actions if id(a) in rows]
 
-        self._write_rows(ready, rows, self.lms.enrol.enrol_users)
+        self._write_rows(ready, rows, enrol.ENROL_USERS, self.lms.enrol.enrol_users)
 
     def _change_roles(self, actions: list[Action]) -> None:
         for action in actions:
@@ -466,7 +625,7 @@ class Applier:
                     )
                 return BatchOutcome(done=[(a, None) for a in batch])
 
-            self._settle([action], send)
+            self._settle([action], enrol.ENROL_USERS if add else roles.UNASSIGN_ROLES, send)
 
     def _members(self, actions: list[Action]) -> tuple[dict[int, GroupMember], list[Action]]:
         rows: dict[int, GroupMember] = {}
@@ -488,12 +647,14 @@ class Applier:
     def _add_members(self, actions: list[Action]) -> None:
         rows, ready = self._members(actions)
 
-        self._write_rows(ready, rows, self.lms.groups.add_group_members)
+        self._write_rows(ready, rows, groups.ADD_GROUP_MEMBERS, self.lms.groups.add_group_members)
 
     def _remove_members(self, actions: list[Action]) -> None:
         rows, ready = self._members(actions)
 
-        self._write_rows(ready, rows, self.lms.groups.delete_group_members)
+        self._write_rows(
+            ready, rows, groups.DELETE_GROUP_MEMBERS, self.lms.groups.delete_group_members
+        )
 
     def _unenrol(self, actions: list[Action]) -> None:
         rows: dict[int, Unenrolment] = {}
@@ -507,7 +668,7 @@ class Applier:
         self._unresolved(unresolved)
         ready = [a for a in actions if id(a) in rows]
 
-        self._write_rows(ready, rows, self.lms.enrol.unenrol_users)
+        self._write_rows(ready, rows, enrol.UNENROL_USERS, self.lms.enrol.unenrol_users)
 
 
 def _remap(
@@ -545,6 +706,13 @@ def _opt_str(data: Mapping[str, object], key: str) -> str | None:
 def _opt_int(data: Mapping[str, object], key: str) -> int | None:
     value = data.get(key)
     return None if value is None else int(str(value))
+
+
+def _opt_bool(data: Mapping[str, object], key: str) -> bool | None:
+    value = data.get(key)
+    if value is None or isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in ("1", "true")
 
 
 def _as_list(value: object) -> list[object]:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from config.settings import ProvisioningSettings, RunSettings
-from roster.schedule import build_schedule, local_midnight_epoch
+from scheduler.timeline import run_timeline
 from store.models import ClassMember, ClassStaff, LmsAccount, Person, School, TrainingClass
 from sync.model import (
     STUDENT_ROLE,
@@ -65,6 +65,11 @@ class CourseKey:
     level: str
     audience: str
     subject: str
+
+
+def run_category_idnumber(prefix: str, run_id: str) -> str:
+    """The category of a run's courses, ``BDTX-M4-2023``."""
+    return f"{prefix}-{run_id}"
 
 
 def course_idnumber(prefix: str, key: CourseKey) -> str:
@@ -108,15 +113,15 @@ def build_desired(
         run = runs_by_id[klass.run_id]
         year = f"{prefix}-{run.start.year}"
         categories.setdefault(year, DesiredCategory(year, f"BDTX năm {run.start.year}"))
-        run_category = f"{prefix}-{run.id}"
+        run_category = run_category_idnumber(prefix, run.id)
         categories.setdefault(
             run_category,
             DesiredCategory(run_category, run.name or f"Mô đun {run.module}", year),
         )
         key = CourseKey(run.id, klass.level, klass.audience, klass.subject)
         idnumber = course_idnumber(prefix, key)
-        schedule = build_schedule(run.start, extensions={class_id: klass.grading_extension_days})
-        start = local_midnight_epoch(run.start)
+        timeline = run_timeline(run, extensions={class_id: klass.grading_extension_days})
+        start = int(timeline.start.timestamp())
         courses.setdefault(
             idnumber,
             DesiredCourse(
@@ -127,13 +132,13 @@ def build_desired(
                 template_shortname=run.template_course,
                 startdate=start,
                 # The course runs day 1 to day 16; enrolments stay open through grading.
-                enddate=schedule.online_2.closes_at(),
+                enddate=int(timeline.submission_due.timestamp()),
                 run_id=run.id,
             ),
         )
         groups[(idnumber, class_id)] = DesiredGroup(idnumber, class_id, klass.name)
         course_of_class[class_id] = idnumber
-        class_end[class_id] = (start, schedule.grading(class_id).closes_at())
+        class_end[class_id] = (start, int(timeline.grading_due(class_id).timestamp()))
     enrolments = _enrolments(snapshot, classes, course_of_class, class_end)
     enrolled = {code for _, code in enrolments}
     users = {

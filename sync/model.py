@@ -15,6 +15,9 @@ from enum import StrEnum
 STUDENT_ROLE = "student"
 TEACHER_ROLE = "teacher"  # Moodle's non-editing teacher: assessors see and grade their group
 
+# Moodle's course group modes (``groupmode``).
+NO_GROUPS, SEPARATE_GROUPS, VISIBLE_GROUPS = 0, 1, 2
+
 
 @dataclass(frozen=True, slots=True)
 class DesiredUser:
@@ -47,6 +50,10 @@ class DesiredCourse:
     startdate: int  # epoch seconds, day 1 00:00 local time
     enddate: int  # end of the grading window
     run_id: str
+    # Separate groups, forced on every activity: a reporter (non-editing teacher, without
+    # moodle/site:accessallgroups) sees only the learners of their own classes.
+    groupmode: int = SEPARATE_GROUPS
+    groupmodeforce: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +112,9 @@ class ActualCourse:
     categoryid: int
     startdate: int
     enddate: int
+    # None: the LMS did not say (it tells only users who may update the course).
+    groupmode: int | None = None
+    groupmodeforce: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)

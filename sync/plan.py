@@ -11,6 +11,9 @@ Nothing here talks to the LMS or the database. Rules:
 * Nothing is deleted. People who leave are unenrolled from the courses they no longer
   belong to, and suspended only when they are in no active run and the grace period
   since they left has passed.
+* Courses are in separate groups, forced on every activity (``groupmode = 1``,
+  ``groupmodeforce = 1``), so that a reporter sees only their classes; a copy of the
+  template (in "no groups" mode) is corrected like any other course field.
 * Only the software's groups are touched: in a managed course, the groups with an ID
   number (each class's group carries its class id, including classes since closed). A
   group made by hand, without an ID number, keeps its members.
@@ -24,6 +27,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from sync.model import (
+    SEPARATE_GROUPS,
     Action,
     ActionKind,
     ActualState,
@@ -35,6 +39,9 @@ from sync.model import (
 )
 
 DAY = 86_400
+_GROUP_MODE_REASON = {
+    SEPARATE_GROUPS: " (nhóm tách biệt, áp dụng cho mọi hoạt động: báo cáo viên chỉ thấy lớp mình)",
+}
 
 
 @dataclass(frozen=True)
@@ -95,6 +102,8 @@ def _courses(desired: DesiredState, actual: ActualState) -> Iterator[Action]:
                     "category_idnumber": course.category_idnumber,
                     "startdate": course.startdate,
                     "enddate": course.enddate,
+                    "groupmode": course.groupmode,
+                    "groupmodeforce": course.groupmodeforce,
                 },
             )
             continue
@@ -107,13 +116,15 @@ def _courses(desired: DesiredState, actual: ActualState) -> Iterator[Action]:
             changes["enddate"] = course.enddate
         if found.fullname != course.fullname:
             changes["fullname"] = course.fullname
+        if found.groupmode != course.groupmode:
+            changes["groupmode"] = course.groupmode
+        if found.groupmodeforce != course.groupmodeforce:
+            changes["groupmodeforce"] = course.groupmodeforce
         if changes:
-            yield Action(
-                ActionKind.UPDATE_COURSE,
-                idnumber,
-                "đổi " + ", ".join(sorted(changes)),
-                {"id": found.id, **changes},
-            )
+            reason = "đổi " + ", ".join(sorted(changes))
+            if {"groupmode", "groupmodeforce"} & set(changes):
+                reason += _GROUP_MODE_REASON.get(course.groupmode, "")
+            yield Action(ActionKind.UPDATE_COURSE, idnumber, reason, {"id": found.id, **changes})
 
 
 def _groups(desired: DesiredState, actual: ActualState) -> Iterator[Action]:

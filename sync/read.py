@@ -188,6 +188,8 @@ def _course(course: CourseInfo) -> ActualCourse:
         categoryid=course.categoryid or 0,
         startdate=course.startdate,
         enddate=course.enddate,
+        groupmode=course.groupmode,
+        groupmodeforce=course.groupmodeforce,
     )
 
 

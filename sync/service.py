@@ -23,9 +23,12 @@ from store.models import Person, School
 from store.sync_repo import (
     DbJournal,
     applied_writes,
+    fail_run,
     finish_run,
     journal_plan,
     record_account,
+    resolve_unknown,
+    settle_killed_runs,
     start_run,
     suspended_by_us,
     unsettled_creates,
@@ -37,15 +40,8 @@ from sync.kept import hold_unkept, written_fields, written_kinds
 from sync.model import ActualState, DesiredState, Plan
 from sync.plan import PlanOptions, plan
 from sync.read import read_actual
+from sync.safety import NeedsAccept as NeedsAccept  # re-exported: callers catch it here
 from sync.safety import Thresholds, Violation, check
-
-
-class NeedsAccept(Exception):
-    """The plan goes over a safety threshold; it needs an explicit --accept."""
-
-    def __init__(self, violations: list[Violation]) -> None:
-        super().__init__("; ".join(v.message() for v in violations))
-        self.violations = violations
 
 
 class PlanMoved(Exception):
@@ -63,6 +59,12 @@ class SyncPreview:
     @property
     def digest(self) -> str:
         return plan_digest(self.plan)
+
+
+@dataclass(frozen=True)
+class Reconciled:
+    killed: list[int]  # runs found killed
+    resolved: dict[str, int]  # earlier unknown outcomes: done / not_done
 
 
 @dataclass
@@ -86,6 +88,7 @@ def plan_digest(plan: Plan) -> str:
 
 
 def thresholds(settings: Settings) -> Thresholds:
+    """The three gates' thresholds: [roster], [classes] and [provisioning] max_* settings."""
     p = settings.provisioning
     return Thresholds(
         max_suspend=p.max_suspend,
@@ -94,6 +97,12 @@ def thresholds(settings: Settings) -> Thresholds:
         max_unenrol_percent=p.max_unenrol_percent,
         max_email_changes=p.max_email_changes,
         max_email_changes_percent=p.max_email_changes_percent,
+        max_group_moves=p.max_group_moves,
+        max_group_moves_percent=p.max_group_moves_percent,
+        max_leavers=settings.roster.max_leavers,
+        max_leavers_percent=settings.roster.max_leavers_percent,
+        max_class_moves=settings.classes.max_moves,
+        max_class_moves_percent=settings.classes.max_moves_percent,
     )
 
 
@@ -134,6 +143,21 @@ def preview(
     )
 
 
+def reconcile(
+    engine: Engine, seen: SyncPreview, *, now: dt.datetime, by_run: int | None
+) -> Reconciled:
+    """Bring earlier runs' records up to date with what this run just read from the LMS.
+
+    Runs left 'running' by a process that died are marked killed, with counts from their
+    journal; earlier ``unknown`` outcomes get what the read-back found (the new plan
+    still has them to do: not done; otherwise: done).
+    """
+    killed = settle_killed_runs(engine, now=now, by_run=by_run)
+    still_planned = {(a.kind.value, a.key) for a in seen.plan.actions}
+    resolved = resolve_unknown(engine, still_planned, by_run=by_run)
+    return Reconciled(killed, resolved)
+
+
 def apply(
     engine: Engine,
     lms: MoodleLms,
@@ -163,6 +187,7 @@ def apply(
             "Chạy lại 'bdtx sync plan' và xem lại."
         )
     run_id = start_run(engine, mode="apply", user=user, digest=seen.digest, now=now)
+    reconcile(engine, seen, now=now, by_run=run_id)
     if seen.violations and not accept:
         finish_run(
             engine,
@@ -193,6 +218,9 @@ def apply(
     except ApplyStopped:
         result = applier.result
         status = "interrupted"
+    except Exception as error:
+        fail_run(engine, run_id, error, now=clock())
+        raise
     if status == "done" and result.failures():
         status = "done_with_errors"
     sheets = _account_sheets(engine, result, settings.provisioning.accounts_dir / f"sync-{run_id}")

@@ -54,5 +54,6 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         cases = sum(1 for n in contract.ALL_CASES if recorded(n)["function"] == function)
         terminalreporter.write_line(f"not implemented: {function} ({cases} recorded cases)")
     terminalreporter.write_line(
-        f"replayed {len(contract.REPLAYED)} of {len(contract.ALL_CASES)} recorded cases"
+        f"replayed {len(contract.REPLAYED)} of {len(contract.ALL_CASES)} recorded cases, "
+        f"{len(contract.KNOWN_DIFFERENCES)} of them known to differ (KNOWN_DIFFERENCES)"
     )

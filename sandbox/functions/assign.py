@@ -250,6 +250,16 @@ def get_submissions(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
             and (not params["before"] or s.timemodified <= params["before"])
         ]
         found.sort(key=lambda s: s.id)
+        if not found:
+            # As recorded: the assignment is still listed, with a warning beside it.
+            warnings.append(
+                {
+                    "item": "module",
+                    "itemid": assignment_id,
+                    "warningcode": "3",
+                    "message": "No submissions found",
+                }
+            )
         assignments.append(
             {
                 "assignmentid": assignment_id,

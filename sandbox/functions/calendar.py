@@ -1,4 +1,4 @@
-"""Calendar events: create and list (core_calendar_*)."""
+"""Calendar events: create and list (core_calendar_*); moving them is in calendar_move."""
 
 from __future__ import annotations
 
@@ -169,7 +169,8 @@ def _wanted(ctx: CallContext, event: Event, query: dict[str, Any], options: dict
     ),
 )
 def get_calendar_events(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
-    """Events of courses, groups, the site and the caller, in time order.
+    """Events of courses, groups, the site and the caller, by sort time (as recorded: an
+    event moved by ``update_event_start_day`` keeps its place until its refresh).
 
     As recorded, group events need ``userevents`` on even when their groups are asked for.
     """
@@ -187,5 +188,5 @@ def get_calendar_events(ctx: CallContext, params: dict[str, Any]) -> dict[str, A
         and (not end or event.timestart <= end)
         and (event.visible or not options["ignorehidden"])
     ]
-    found.sort(key=lambda e: (e.timestart, e.id))
+    found.sort(key=lambda e: (e.timesort, e.id))
     return {"events": [event_record(e) for e in found], "warnings": []}

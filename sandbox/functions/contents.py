@@ -34,6 +34,12 @@ PLURAL = {
 }
 
 
+def course_grade_category(ctx: CallContext, activity: Activity) -> int:
+    """The id of the grade category of the activity's course (its grades' category)."""
+    course = ctx.site.courses.get(activity.course)
+    return course.gradecategory if course else 0
+
+
 def _customdata(activity: Activity) -> str:
     s = activity.settings
     if activity.modname == "quiz":
@@ -204,7 +210,7 @@ def get_course_module(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any
     if activity.modname in ("assign", "quiz"):
         cm["grade"] = activity.settings["grade"]
         cm["gradepass"] = f"{float(activity.settings['gradepass']):.2f}"
-        cm["gradecat"] = activity.settings.get("gradecat", 0)
+        cm["gradecat"] = course_grade_category(ctx, activity)
     if activity.modname == "assign":
         cm["advancedgrading"] = [{"area": "submissions", "method": None}]
     return {"cm": cm, "warnings": []}

@@ -499,6 +499,8 @@ def duplicate_course(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]
         startdate=source.startdate,
         enddate=source.enddate,
         visible=params["visible"],
+        groupmode=source.groupmode,
+        groupmodeforce=source.groupmodeforce,
         enablecompletion=source.enablecompletion,
         showactivitydates=source.showactivitydates,
         showcompletionconditions=source.showcompletionconditions,
@@ -532,8 +534,9 @@ def duplicate_course(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]
 def import_course(ctx: CallContext, params: dict[str, Any]) -> None:
     """Copy a course's activities into another course, merged or replacing its content.
 
-    With ``deletecontent=1`` the target is emptied first, enrolments and the manual
-    enrolment instance included, as ``remove_course_contents`` does.
+    With ``deletecontent=1`` the target is emptied first, enrolments, the manual
+    enrolment instance and the summary included, as ``remove_course_contents`` does
+    (recorded: K26-B's summary is empty after such an import).
     """
     site = ctx.site
     source = site.courses.get(params["importfrom"])
@@ -550,6 +553,7 @@ def import_course(ctx: CallContext, params: dict[str, Any]) -> None:
         for userid in list(site.enrolments.get(target.id, {})):
             site.remove_enrolment(target.id, userid)
         target.manual_enrol = False
+        target.summary = ""
     building.copy_activities(
         site, source, target, userid=ctx.caller.userid, now=ctx.now, copy_section_settings=replace
     )

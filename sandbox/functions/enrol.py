@@ -118,19 +118,23 @@ def _active(ctx: CallContext, course_id: int, user: User) -> bool:
 
 
 def _holds(ctx: CallContext, course_id: int, userid: int, capability: str) -> bool:
-    for roleid in ctx.site.course_roles(course_id, userid):
-        caps = access.ROLE_CAPABILITIES.get(roleid, frozenset())
-        if caps is None or capability in caps:
-            return True
-    return False
+    return any(
+        access.role_allows(ctx.site, roleid, capability)
+        for roleid in ctx.site.course_roles(course_id, userid)
+    )
 
 
 def _participants(ctx: CallContext, course: Course, options: dict[str, str]) -> list[User]:
     site = ctx.site
     ids = list(site.enrolments.get(course.id, {}))
-    if "groupid" in options and int(options["groupid"] or 0):
-        members = site.group_members.get(int(options["groupid"]), {})
+    group_id = int(options.get("groupid") or 0)
+    if group_id:
+        members = site.group_members.get(group_id, {})
         ids = [uid for uid in ids if uid in members]
+    elif not access.sees_all_groups(site, ctx.caller, course):
+        # Separate groups: only the members of the caller's groups (none: nobody).
+        own = access.own_group_ids(site, course.id, ctx.caller.userid)
+        ids = [uid for uid in ids if own & access.own_group_ids(site, course.id, uid)]
     users = [site.users[uid] for uid in ids if uid in site.users and not site.users[uid].deleted]
     if options.get("onlyactive") not in (None, "", "0"):
         users = [user for user in users if _active(ctx, course.id, user)]
@@ -168,13 +172,21 @@ def _participants(ctx: CallContext, course: Course, options: dict[str, str]) -> 
     ),
 )
 def get_enrolled_users(ctx: CallContext, params: dict[str, Any]) -> list[dict[str, Any]]:
-    """Participants of a course with their course profile; options filter and trim."""
+    """Participants of a course with their course profile; options filter and trim.
+
+    In a separate-groups course a caller without ``moodle/site:accessallgroups`` gets the
+    members of their own groups only, and is refused another group's ``groupid``.
+    """
     course = course_or_missing(ctx, params["courseid"])
     validate_course_context(ctx, course.id)
     access.require_course(ctx.site, ctx.caller, "moodle/course:viewparticipants", course.id)
     options = {option["name"]: option["value"] for option in params["options"]}
     if options.get("withcapability"):
         access.require_course(ctx.site, ctx.caller, "moodle/role:review", course.id)
+    group_id = int(options.get("groupid") or 0)
+    if group_id and ctx.caller.userid not in ctx.site.group_members.get(group_id, {}):
+        # Another group than one's own: only with moodle/site:accessallgroups.
+        access.require_course(ctx.site, ctx.caller, access.ACCESS_ALL_GROUPS, course.id)
     wanted = parse_userfields(options.get("userfields"))
     return [
         course_profile(ctx, user, course, wanted) for user in _participants(ctx, course, options)

@@ -56,7 +56,9 @@ def _common(graderaw: float | None, submitted: int | None, graded: int | None) -
     }
 
 
-def _tail(graderaw: float | None, grademax: float, formatted: str) -> dict[str, Any]:
+def _tail(
+    graderaw: float | None, grademax: float, formatted: str, feedbackformat: int
+) -> dict[str, Any]:
     percentage = "-" if graderaw is None or not grademax else f"{graderaw / grademax * 100:.2f} %"
     return {
         "gradeformatted": formatted,
@@ -65,8 +67,15 @@ def _tail(graderaw: float | None, grademax: float, formatted: str) -> dict[str, 
         "rangeformatted": f"0&ndash;{grademax:g}",
         "percentageformatted": percentage,
         "feedback": "",
-        "feedbackformat": 2,
+        "feedbackformat": feedbackformat,
     }
+
+
+def _assign_feedback(ctx: CallContext, activity: Activity, userid: int) -> str:
+    if activity.modname != "assign":
+        return ""
+    grade = ctx.site.assign_grades.get((activity.instance, userid))
+    return grade.feedback if grade is not None else ""
 
 
 def _user_grades(ctx: CallContext, course: Course, user: User) -> dict[str, Any]:
@@ -74,6 +83,9 @@ def _user_grades(ctx: CallContext, course: Course, user: User) -> dict[str, Any]
     raws = {a.cmid: _raw_grade(ctx, a, user.id) for a in gradable}
     graded = [a for a in gradable if raws[a.cmid][0] is not None]
     total_max = sum(float(a.settings["grade"]) for a in graded)
+    # Recorded: a user without any grade has feedback format 0 and a course total out of
+    # every item; once graded, format 2 and a total out of the graded items only.
+    feedbackformat = 2 if graded else 0
     items: list[dict[str, Any]] = []
     for activity in gradable:
         graderaw, submitted, when = raws[activity.cmid]
@@ -105,7 +117,11 @@ def _user_grades(ctx: CallContext, course: Course, user: User) -> dict[str, Any]
             icon = PASS_ICON if graderaw >= float(activity.settings["gradepass"]) else FAIL_ICON
             formatted = f"{icon}{graderaw:.2f}"
         item.update(_common(graderaw, submitted, when))
-        item.update(_tail(graderaw, grademax, formatted))
+        item.update(_tail(graderaw, grademax, formatted, feedbackformat))
+        comment = _assign_feedback(ctx, activity, user.id)
+        if comment:
+            # Recorded: the grader's comment shows on the item, in its editor's format.
+            item.update(feedback=comment, feedbackformat=1)
         items.append(item)
     total = sum(raws[a.cmid][0] or 0.0 for a in graded) if graded else None
     dates = [raws[a.cmid][2] or 0 for a in graded]
@@ -114,7 +130,7 @@ def _user_grades(ctx: CallContext, course: Course, user: User) -> dict[str, Any]
         "itemname": None,
         "itemtype": "course",
         "itemmodule": None,
-        "iteminstance": course.id,
+        "iteminstance": course.gradecategory or course.id,
         "itemnumber": None,
         "idnumber": None,
         "categoryid": None,
@@ -123,7 +139,9 @@ def _user_grades(ctx: CallContext, course: Course, user: User) -> dict[str, Any]
         "locked": False,
     }
     course_item.update(_common(total, None, max(dates) if dates else None))
-    course_item.update(_tail(total, total_max or 100.0, "-" if total is None else f"{total:.2f}"))
+    course_max = total_max if graded else sum(float(a.settings["grade"]) for a in gradable)
+    shown = "-" if total is None else f"{total:.2f}"
+    course_item.update(_tail(total, course_max, shown, feedbackformat))
     items.append(course_item)
     return {
         "courseid": course.id,
@@ -141,12 +159,23 @@ def _user_grades(ctx: CallContext, course: Course, user: User) -> dict[str, Any]
     S(courseid=V(Param.INT), userid=default(V(Param.INT), 0), groupid=default(V(Param.INT), 0)),
 )
 def get_grade_items(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
-    """Grade items of one user, or of every student (by last name) when userid is 0."""
+    """Grade items of one user, or of every student (by last name) when userid is 0.
+
+    In a separate-groups course a caller without ``moodle/site:accessallgroups`` sees
+    the students of one of their groups (their first by name, unless ``groupid`` names
+    another of theirs); another group, a user of another group, or belonging to no group
+    at all is ``notingroup``.
+    """
     site = ctx.site
     course = validate_course_context(ctx, params["courseid"])
     userid = params["userid"]
     if userid != ctx.caller.userid:
         access.require_course(site, ctx.caller, "moodle/grade:viewall", course.id)
+    if userid and not access.user_groups_visible(site, ctx.caller, course, userid):
+        raise errors.not_in_group()
+    group_id = params["groupid"] or access.active_group(site, ctx.caller, course)
+    if not access.group_visible(site, ctx.caller, course, group_id):
+        raise errors.not_in_group()
     if userid:
         user = site.users.get(userid)
         if user is None or not site.is_enrolled(course.id, userid):
@@ -158,8 +187,8 @@ def get_grade_items(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
             for uid in site.enrolments.get(course.id, {})
             if completion.STUDENT in site.roles_in("course", course.id, uid)
         ]
-        if params["groupid"]:
-            members = site.group_members.get(params["groupid"], {})
+        if group_id:
+            members = site.group_members.get(group_id, {})
             users = [u for u in users if u.id in members]
         users.sort(key=lambda u: (u.lastname, u.firstname, u.id))
     return {"usergrades": [_user_grades(ctx, course, user) for user in users], "warnings": []}

@@ -8,7 +8,7 @@ from sandbox import access, completion
 from sandbox.functions.common import module_instance, require_course_login
 from sandbox.params import M, Param, S, V, default
 from sandbox.registry import CallContext, ws_function
-from sandbox.state import Activity
+from sandbox.state import Activity, FeedbackResponse
 
 
 @ws_function("mod_page_view_page", S(pageid=V(Param.INT)))
@@ -75,6 +75,28 @@ def get_items(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     return {"items": items, "warnings": []}
 
 
+def _store_answers(ctx: CallContext, activity: Activity, responses: list[dict[str, Any]]) -> None:
+    """Keep the answers by item id (form fields are named ``<typ>_<itemid>``)."""
+    items = {item["id"] for item in activity.settings.get("items", [])}
+    answers: dict[int, str] = {}
+    for response in responses:
+        _, _, item_id = str(response["name"]).rpartition("_")
+        if item_id.isdigit() and int(item_id) in items:
+            answers[int(item_id)] = str(response["value"])
+    key = (activity.instance, ctx.caller.userid)
+    stored = ctx.site.feedback_responses.get(key)
+    if stored is None:
+        stored = FeedbackResponse(
+            id=ctx.site.ids.take("feedback_completed"),
+            feedback=activity.instance,
+            userid=ctx.caller.userid,
+            timemodified=ctx.now,
+        )
+        ctx.site.feedback_responses[key] = stored
+    stored.answers.update(answers)
+    stored.timemodified = ctx.now
+
+
 @ws_function(
     "mod_feedback_process_page",
     S(
@@ -105,6 +127,7 @@ def process_page(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
             ],
         }
     ctx.site.feedback_done[(activity.instance, ctx.caller.userid)] = ctx.now
+    _store_answers(ctx, activity, params["responses"])
     after = activity.settings.get("page_after_submit", "")
     return {
         "jumpto": 0,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from sandbox import errors
-from sandbox.access import ROLES
+from sandbox.access import ACCESS_ALL_GROUPS, ROLES, has_course_capability
 from sandbox.functions.common import profile_image_url
 from sandbox.registry import CallContext
 from sandbox.state import Course, User
@@ -167,7 +167,12 @@ def course_profile(
         customfields = _customfields(ctx, user, displayvalue=False)
         if customfields:
             out["customfields"] = customfields
-    if "groups" in wanted and ctx.options.enrolled_users_include_groups:
+    # Moodle lists the groups only to a viewer holding moodle/site:accessallgroups.
+    if (
+        "groups" in wanted
+        and ctx.options.enrolled_users_include_groups
+        and has_course_capability(site, ctx.caller, ACCESS_ALL_GROUPS, course.id)
+    ):
         out["groups"] = [
             {
                 "id": group.id,

@@ -18,7 +18,7 @@ from config.settings import (
     Settings,
 )
 from sandbox.state import Site
-from store.classes_repo import allocate_run
+from store.classes_repo import RunAllocation, allocate_run
 from store.db import session_scope
 from sync import service
 from tests.contract import CONTRACT_DIR
@@ -63,11 +63,19 @@ class Province:
     def now(self) -> dt.datetime:
         return self.clock
 
-    def import_roster(self, files: list[Path]) -> None:
-        import_files(self.ctx, files, now=self.clock)
+    def import_roster(self, files: list[Path], *, accept: bool = False) -> None:
+        """Import and allocate, as ``bdtx run`` does (the safety gates hold unless accept)."""
+        import_files(self.ctx, files, now=self.clock, accept=accept)
+        self.allocate(accept=accept)
+
+    def allocate(self, *, accept: bool = False) -> list[RunAllocation]:
+        limits = None if accept else service.thresholds(self.ctx.settings)
+        size = self.ctx.settings.max_class_size
         with session_scope(self.ctx.engine()) as session:
-            for run in self.ctx.settings.runs:
-                allocate_run(session, run, max_class_size=self.ctx.settings.max_class_size)
+            return [
+                allocate_run(session, run, max_class_size=size, limits=limits)
+                for run in self.ctx.settings.runs
+            ]
 
     def preview(self) -> service.SyncPreview:
         return service.preview(

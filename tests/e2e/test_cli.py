@@ -162,7 +162,7 @@ def sheets(path: Path) -> dict[str, list[tuple[Any, ...]]]:
 def history_ids() -> list[int]:
     result = bdtx("sync", "history", "--json")
     assert result.exit_code == 0, result.output
-    return [int(run["id"]) for run in as_json(result)]
+    return [int(run["id"]) for run in as_json(result)["runs"]]
 
 
 # -- fixtures ----------------------------------------------------------------------------
@@ -293,7 +293,7 @@ def test_run_classes_table_puts_moves_and_problems_in_their_columns(two_runs: Tw
 def test_sync_history_lists_the_runs(two_runs: TwoRuns, provisioned: Path) -> None:
     result = bdtx("sync", "history", "--json", "--config", provisioned)
     assert result.exit_code == 0, result.output
-    runs = as_json(result)
+    runs = as_json(result)["runs"]
     assert [r["id"] for r in runs] == [2, 1]  # newest first
     assert {r["mode"] for r in runs} == {"apply"}
     assert {r["status"] for r in runs} == {"done"}
@@ -357,7 +357,7 @@ def test_roster_import_dry_run_stores_nothing(config: Path, workdir: Path) -> No
     assert not (workdir / "r.xlsx").exists()
     # Nobody to sort into classes either.
     allocation = bdtx("classes", "allocate", "--json")
-    assert as_json(allocation)[0]["learners"] == 0
+    assert as_json(allocation)["runs"][0]["learners"] == 0
 
 
 NOT_ROSTERS: dict[str, bytes] = {
@@ -407,14 +407,14 @@ def test_classes_respect_the_size_limit_and_reallocating_moves_nobody(workdir: P
     assert bdtx("roster", "import", *SAMPLE, "--json").exit_code == 1
 
     allocated = bdtx("classes", "allocate", "--json")
-    (run,) = as_json(allocated)
+    (run,) = as_json(allocated)["runs"]
     assert run["run"] == "M4-2023"
     assert allocated.exit_code == (1 if run["problems"] else 0)
     assert run["learners"] > 5000
     assert run["moves"] == run["learners"] + run["reference_seats"]
 
     shown = bdtx("classes", "show", "--json")
-    classes = as_json(shown)
+    classes = as_json(shown)["classes"]
     assert shown.exit_code == (1 if any(not c["reporters"] for c in classes) else 0)
     assert len(classes) == run["classes"]
     sizes = [c["size"] for c in classes]
@@ -425,11 +425,11 @@ def test_classes_respect_the_size_limit_and_reallocating_moves_nobody(workdir: P
     assert len({c["id"] for c in classes}) == len(classes)
 
     again = bdtx("classes", "allocate", "--run", "M4-2023", "--json")
-    (rerun,) = as_json(again)
+    (rerun,) = as_json(again)["runs"]
     assert rerun["moves"] == 0
     assert set(rerun["written"].values()) == {0}
     assert rerun["classes"] == run["classes"]
-    assert as_json(bdtx("classes", "show", "--run", "M4-2023", "--json")) == classes
+    assert as_json(bdtx("classes", "show", "--run", "M4-2023", "--json"))["classes"] == classes
 
 
 @pytest.mark.parametrize("command", ["allocate", "show"])
@@ -437,6 +437,30 @@ def test_classes_with_an_unknown_run_is_a_settings_error(command: str, config: P
     result = bdtx("classes", command, "--run", "M7-2099", "--json")
     assert result.exit_code == 2, result.output
     assert "M7-2099" in result.output
+
+
+def test_json_outputs_carry_the_warnings_the_tables_show(provisioned: Path, workdir: Path) -> None:
+    """The lock-date warning of a re-import (people changing school after the unit lock
+    date keep their class) is in ``--json`` too, word for word."""
+    database = workdir / "var" / "bdtx.sqlite"
+    before = database.read_bytes()
+    data = as_json(bdtx("roster", "import", *LATER, "--json"))
+    locked = [w for w in data["warnings"] if "sau ngày khóa 15/08/2023" in w]
+    assert len(locked) == 1, data["warnings"]
+    assert locked[0].startswith("Đợt M4-2023: ")
+
+    database.write_bytes(before)  # the same import again, as a person reads it
+    shown = bdtx("roster", "import", *LATER)
+    assert flat(locked[0]) in flat(shown.output)
+
+    imported = database.read_bytes()
+    (run,) = as_json(bdtx("classes", "allocate", "--json"))["runs"]
+    assert any("Không còn trong danh sách học viên" in w for w in run["warnings"])
+    assert run["warnings"][len(run["warnings"]) - len(run["problems"]) :] == run["problems"]
+    database.write_bytes(imported)  # the same allocation again, as a person reads it
+    table = flat(bdtx("classes", "allocate").output)
+    for warning in run["warnings"][:20]:
+        assert flat(warning) in table
 
 
 # -- bdtx sync ---------------------------------------------------------------------------
@@ -533,8 +557,14 @@ def test_a_wrong_lms_url_is_named(command: list[str], workdir: Path) -> None:
     config = write_config(workdir, url="ftp://x")
     result = bdtx(*command, "--config", config)
     assert result.exit_code == 2, result.output
-    assert flat(result.output).startswith("Setting lms.url (BDTX_LMS_URL):")
-    assert len(result.output.strip().splitlines()) == 1
+    assert flat(result.stderr).startswith("Setting lms.url (BDTX_LMS_URL):")
+    assert len(result.stderr.strip().splitlines()) == 1
+    if "--json" in command:  # and the same, as one JSON object, on standard output
+        error = as_json(result)
+        assert (error["exit_code"], error["error_kind"]) == (2, "settings")
+        assert error["error"] == result.stderr.strip()
+    else:
+        assert result.stdout == ""
     assert not (workdir / "var").exists()
 
 
@@ -589,6 +619,29 @@ def test_lms_check_on_the_embedded_sandbox_is_ready(config: Path) -> None:
     assert data["ok"] is True
     assert data["problems"] == []
     assert data["user"] == "syncbot"
+
+
+def test_lms_check_warns_when_reporters_would_see_every_class(
+    provisioned: Path, workdir: Path
+) -> None:
+    data = as_json(bdtx("lms", "check", "--json", "--config", provisioned))
+    assert (data["ok"], data["warnings"]) == (True, [])
+
+    # The site's administrator gives the non-editing teacher access to all groups.
+    state = workdir / "var" / "sandbox-lms.json"
+    sandbox = SandboxLms.load_or_new(state)
+    sandbox.site.role_changes[4] = {"moodle/site:accessallgroups": True}
+    sandbox.save(state)
+
+    result = bdtx("lms", "check", "--json", "--config", provisioned)
+    assert result.exit_code == 0, result.output  # a warning, not a missing requirement
+    data = as_json(result)
+    assert data["ok"] is True
+    assert [(w["kind"], w["status"]) for w in data["warnings"]] == [("role", "warning")]
+    assert "moodle/site:accessallgroups" in data["warnings"][0]["name"]
+    text = bdtx("lms", "check", "--config", provisioned)
+    assert text.exit_code == 0
+    assert "1 warning(s)" in flat(text.output)
 
 
 def serve_env(monkeypatch: pytest.MonkeyPatch, url: str, token: str) -> None:
@@ -666,6 +719,105 @@ def test_an_unreachable_lms_exits_3(config: Path, monkeypatch: pytest.MonkeyPatc
     assert result.exit_code == 3, result.output
     assert "Không làm việc được với LMS" in flat(result.output)
     assert token not in result.output
+
+
+# -- safety gates of the import and the allocation -----------------------------------------
+
+
+def cut_learners(workdir: Path, *, keep: float) -> Path:
+    """The sample learner file with only the first ``keep`` share of its rows."""
+    workbook = openpyxl.load_workbook(LEARNERS)
+    sheet = workbook.worksheets[0]
+    last = 3 + int((sheet.max_row - 3) * keep)
+    sheet.delete_rows(last + 1, sheet.max_row - last)
+    target = workdir / f"hoc-vien-{keep}.xlsx"
+    workbook.save(target)
+    return target
+
+
+def test_a_header_only_learner_file_is_refused_with_exit_4_and_stores_nothing(
+    provisioned: Path, workdir: Path
+) -> None:
+    header_only = cut_learners(workdir, keep=0)
+    before = as_json(bdtx("classes", "show", "--json"))["classes"]
+    refused = bdtx("roster", "import", SCHOOLS, header_only, CORE_STAFF)
+    assert refused.exit_code == 4, refused.output
+    assert "Lần nhập sẽ đánh dấu rời danh sách" in flat(refused.output)
+    assert "--accept" in flat(refused.output)
+    assert "Chưa lưu gì" in flat(refused.output)
+    assert as_json(bdtx("classes", "show", "--json"))["classes"] == before
+    assert as_json(bdtx("classes", "allocate", "--json"))["runs"][0]["class_moves"] == 0
+    accepted = bdtx("roster", "import", SCHOOLS, header_only, CORE_STAFF, "--accept", "--json")
+    assert accepted.exit_code == 0, accepted.output
+    assert len(as_json(accepted)["changes"]["left"]) > 5000
+
+
+def test_run_stops_at_each_gate_and_the_full_roster_puts_every_class_back(
+    provisioned: Path, workdir: Path
+) -> None:
+    half = write_config(workdir, files=[SCHOOLS, cut_learners(workdir, keep=0.5), CORE_STAFF])
+    before = as_json(bdtx("classes", "show", "--json"))["classes"]
+    at_import = bdtx("run", "--config", half)
+    assert at_import.exit_code == 4, at_import.output
+    assert "Lần nhập sẽ đánh dấu rời danh sách" in flat(at_import.output)
+    # The import accepted on its own: the next run stops at the allocation.
+    refused = bdtx("roster", "import", SCHOOLS, workdir / "hoc-vien-0.5.xlsx", CORE_STAFF)
+    assert refused.exit_code == 4
+    accepted = bdtx(
+        "roster", "import", SCHOOLS, workdir / "hoc-vien-0.5.xlsx", CORE_STAFF, "--accept"
+    )
+    assert accepted.exit_code == 1, accepted.output  # stored; some rows rejected
+    at_allocation = bdtx("run", "--config", half)
+    assert at_allocation.exit_code == 4, at_allocation.output
+    assert "Phân lớp đợt M4-2023 sẽ chuyển lớp" in flat(at_allocation.output)
+    assert as_json(bdtx("classes", "show", "--json"))["classes"] == before
+    # Allocation accepted too: the plan counts the group moves and stops.
+    allocated = bdtx("classes", "allocate", "--accept", "--json")
+    assert as_json(allocated)["runs"][0]["class_moves"] > 0
+    plan = bdtx("sync", "plan", "--json")
+    assert plan.exit_code == 4
+    assert any("chuyển nhóm (lớp)" in v for v in as_json(plan)["violations"])
+    # The full roster again, through the main job: every class as it was, none moved.
+    full = write_config(workdir)
+    again = bdtx("run", "--config", full)
+    assert again.exit_code == 1, again.output  # the sample's rejected rows
+    assert "Rút khỏi lớp" not in again.output  # nobody taken out of a group
+    after = {line["id"]: line for line in as_json(bdtx("classes", "show", "--json"))["classes"]}
+    assert set(after) == {line["id"] for line in before}
+    for line in before:
+        assert after[line["id"]]["reporters"] == line["reporters"]
+        assert after[line["id"]]["size"] - line["size"] in (0, 1)  # the half file's newcomer
+    final = bdtx("sync", "plan", "--json")
+    assert final.exit_code == 0
+    assert as_json(final)["writes"] == 0
+
+
+@pytest.mark.parametrize("command", [["lms", "check"], ["sync", "plan"], ["sync", "apply"]])
+def test_an_unreachable_lms_with_json_prints_one_json_error(
+    command: list[str], config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    token = "fedcba9876543210fedcba9876543210"
+    serve_env(monkeypatch, f"http://127.0.0.1:{port}", token)
+    result = bdtx(*command, "--json", "--config", config)
+    assert result.exit_code == 3, result.output
+    assert result.stdout.count("\n") == 1, result.stdout
+    error = as_json(result)
+    assert error["ok"] is False
+    assert error["exit_code"] == 3
+    assert error["error_kind"] == "lms"
+    assert "Không làm việc được với LMS" in error["error"]
+    assert token not in result.stdout
+
+
+def test_a_settings_error_with_json_prints_one_json_error(config: Path) -> None:
+    result = bdtx("classes", "show", "--run", "M7-2099", "--json", "--config", config)
+    assert result.exit_code == 2, result.output
+    error = as_json(result)
+    assert (error["ok"], error["exit_code"], error["error_kind"]) == (False, 2, "settings")
+    assert "M7-2099" in error["error"]
 
 
 def test_lms_check_names_the_configured_profile_fields_the_site_lacks(

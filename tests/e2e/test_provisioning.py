@@ -14,9 +14,13 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from sqlmodel import col, select
 
 from cli.context import AppContext
 from sandbox.faults import FaultKind
+from sandbox.state import Site
+from store.db import session_scope
+from store.models import SyncAction, SyncBatch
 from sync.model import ActionKind
 from sync.service import NeedsAccept
 from tests.e2e.provisioning import (
@@ -220,6 +224,16 @@ def test_an_apply_killed_halfway_resumes_to_the_same_state(
     assert cut.status == "interrupted"
     assert cut.result.stopped
     assert cut.result.count("done") > 0
+    # The record tells the truth: whatever the LMS holds after the cut is journaled done
+    # (or unknown, in the one batch whose answer was lost); nothing else is done.
+    journal = _journal(province, cut.run_id)
+    made = _made(province.site)
+    for (kind, key), (status, _) in journal.items():
+        if kind in made:
+            assert (status in ("done", "unknown")) == (key in made[kind]), (kind, key, status)
+    batches = _batches(province, cut.run_id)
+    assert sum(1 for b in batches if b == "unknown") <= 1
+    assert "sent" not in batches
     resumed = province.apply()
     assert resumed.status == "done", resumed.result.failures()[:5]
     assert resumed.preview.plan.writes < cut.preview.plan.writes
@@ -228,6 +242,31 @@ def test_an_apply_killed_halfway_resumes_to_the_same_state(
     # Same accounts, enrolments and classes as a run that was never cut (usernames too).
     assert got == uninterrupted
     assert province.apply().preview.plan.actions == ()
+    # The lost batch's actions were settled by the next run's read-back.
+    for status, resolution in _journal(province, cut.run_id).values():
+        assert (resolution != "") == (status == "unknown")
+
+
+def _journal(province: Province, run_id: int) -> dict[tuple[str, str], tuple[str, str]]:
+    with session_scope(province.ctx.engine()) as session:
+        rows = session.exec(select(SyncAction).where(col(SyncAction.sync_run_id) == run_id))
+        return {(a.kind, a.key): (a.status, a.resolution) for a in rows}
+
+
+def _batches(province: Province, run_id: int) -> list[str]:
+    with session_scope(province.ctx.engine()) as session:
+        rows = session.exec(select(SyncBatch).where(col(SyncBatch.sync_run_id) == run_id))
+        return [b.status for b in rows]
+
+
+def _made(site: Site) -> dict[str, set[str]]:
+    """Keys of the accounts and courses the LMS holds, as the journal names them."""
+    with site.lock:
+        return {
+            ActionKind.CREATE_USER.value: {u.idnumber for u in site.users.values() if u.idnumber},
+            # A copy gets its idnumber after; its shortname is the idnumber already.
+            ActionKind.CREATE_COURSE.value: {c.shortname for c in site.courses.values()},
+        }
 
 
 def test_a_roster_with_half_its_rows_missing_stops_at_the_threshold(
@@ -238,7 +277,8 @@ def test_a_roster_with_half_its_rows_missing_stops_at_the_threshold(
     half = tmp_path / "hoc-vien-half.xlsx"
     _keep_first_rows(DATA / "hoc-vien.xlsx", half, fraction=0.5)
     province.clock += dt.timedelta(days=30)
-    province.import_roster([DATA / "truong.xlsx", half, DATA / "bao-cao-vien.xlsx"])
+    # Accepted at the import and the allocation: the sync's own gate still holds.
+    province.import_roster([DATA / "truong.xlsx", half, DATA / "bao-cao-vien.xlsx"], accept=True)
     with pytest.raises(NeedsAccept) as stop:
         province.apply()
     assert {v.what for v in stop.value.violations} >= {"hủy ghi danh"}

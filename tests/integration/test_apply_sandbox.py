@@ -14,8 +14,8 @@ from connector.lms import MoodleLms
 from connector.users import UserRules
 from sandbox.lms import SandboxLms
 from sync.accounts_sheet import write_account_sheets
-from sync.apply import ActionOutcome, Applier, ApplyOptions
-from sync.model import ActionKind, DesiredState
+from sync.apply import ActionOutcome, Applier, ApplyOptions, Batch
+from sync.model import Action, ActionKind, DesiredState
 from sync.plan import PlanOptions, plan
 from sync.read import read_actual
 from tests.unit.sync.states import desired, person
@@ -27,12 +27,24 @@ class ListJournal:
     """A journal that keeps what it is told, for the test to read."""
 
     def __init__(self) -> None:
-        self.outcomes: list[ActionOutcome] = []
+        self.latest: dict[int, ActionOutcome] = {}
+        self.sent: list[Batch] = []
+        self.answered: list[Batch] = []
         self.accounts: dict[str, tuple[int, str]] = {}
         self.suspended: dict[str, bool] = {}
 
-    def record(self, outcomes: Sequence[ActionOutcome]) -> None:
-        self.outcomes.extend(outcomes)
+    @property
+    def outcomes(self) -> list[ActionOutcome]:
+        return list(self.latest.values())
+
+    def sending(self, batch: Batch, actions: Sequence[Action]) -> None:
+        assert len(actions) == batch.size
+        self.sent.append(batch)
+
+    def record(self, outcomes: Sequence[ActionOutcome], batch: Batch | None = None) -> None:
+        self.latest.update((id(o.action), o) for o in outcomes)
+        if batch is not None:
+            self.answered.append(batch)
 
     def account_created(self, identity_code: str, user_id: int, username: str) -> None:
         self.accounts[identity_code] = (user_id, username)
@@ -67,6 +79,9 @@ def test_generated_passwords_bad_row_alone_and_journal(tmp_path: Path) -> None:
     result = Applier(lms, journal, actual, options).apply(the_plan)
 
     assert journal.outcomes == result.outcomes
+    # Every batch sent was answered and journaled, in the order sent.
+    assert journal.answered == journal.sent == result.batches
+    assert [b.seq for b in journal.sent] == list(range(1, len(journal.sent) + 1))
     failed = {o.action.id: o.error for o in result.failures()}
     # The bad e-mail fails alone, with its reason; what depends on it is not sent.
     assert "create_user:7000000002" in failed
@@ -178,3 +193,33 @@ def test_a_learner_who_becomes_assessor_changes_role_in_the_lms() -> None:
     )
     assert enrolment.roles == frozenset({"teacher"})
     assert plan(promoted, after, now=NOW).actions == ()
+
+
+def test_courses_get_separate_forced_groups_and_keep_them() -> None:
+    sandbox = SandboxLms()
+    lms = lms_for(sandbox)
+    people = [person("7000000001"), person("7000000003")]
+    wanted = replace(
+        desired(people, {"7000000001": "L01", "7000000003": "L02"}),
+        managed=frozenset({"7000000001", "7000000003"}),
+    )
+    actual = read_actual(lms, wanted)
+    Applier(lms, ListJournal(), actual, ApplyOptions()).apply(plan(wanted, actual, now=NOW))
+    site = sandbox.site
+    template = site.courses[site.course_by_shortname["TPL-MODULE"]]
+    course = site.courses[site.course_by_idnumber["M4-2023-THCS-GV-TOAN"]]
+    # The copy starts in the template's "no groups" mode; the sync sets its own.
+    assert (template.groupmode, template.groupmodeforce) == (0, 0)
+    assert (course.groupmode, course.groupmodeforce) == (1, 1)
+    assert plan(wanted, read_actual(lms, wanted), now=NOW).actions == ()
+
+    # Someone puts the course back to "no groups" by hand: the next sync corrects it.
+    site.update_course(course, {"groupmode": 0, "groupmodeforce": 0})
+    actual = read_actual(lms, wanted)
+    fix = plan(wanted, actual, now=NOW)
+    assert [(a.kind, dict(a.data)) for a in fix.actions] == [
+        (ActionKind.UPDATE_COURSE, {"id": course.id, "groupmode": 1, "groupmodeforce": True})
+    ]
+    assert Applier(lms, ListJournal(), actual, ApplyOptions()).apply(fix).failures() == []
+    assert (course.groupmode, course.groupmodeforce) == (1, 1)
+    assert plan(wanted, read_actual(lms, wanted), now=NOW).actions == ()

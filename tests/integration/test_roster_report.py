@@ -109,8 +109,9 @@ def test_rich_summary_table(result: ImportResult) -> None:
 def test_formulas_and_control_characters_are_written_as_text(tmp_path: Path) -> None:
     source = tmp_path / "hv.csv"
     source.write_text(
-        "Mã định danh,Họ và tên,Email,Đơn vị công tác,Cấp học,Đối tượng,Môn,Ghi chú\n"
-        '7012345678,Lan\x07 Nguyễn,"=HYPERLINK(""x"")",THCS A,THCS,GV,Toán,=1+1\n',
+        "Mã định danh,Họ và tên,Email,Đơn vị công tác,Cấp học,Đối tượng,Môn,Ghi chú,"
+        "Đã hoàn thành MĐ 1-2-3\n"
+        '7012345678,Lan\x07 Nguyễn,"=HYPERLINK(""x"")",THCS A,THCS,GV,Toán,=1+1,x\n',
         encoding="utf-8",
     )
     schools = [School("BP1", "Trường THCS A", "THCS", "Huyện X", "Cụm X")]

@@ -36,3 +36,14 @@ def test_migrate_twice_is_harmless_and_keeps_data(engine: Engine) -> None:
         assert person.full_name == "Phạm Thị Quyên"
         assert person.birth_date == date(1985, 9, 26)
         assert session.exec(select(RosterImport)).one().files == ["a.xlsx"]
+
+
+def test_migrations_build_exactly_the_schema_the_models_describe(engine: Engine) -> None:
+    """A column added to a model without its migration (or the reverse) shows here."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        differences = compare_metadata(context, SQLModel.metadata)
+    assert differences == []

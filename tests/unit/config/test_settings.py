@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from config.settings import DEFAULT_CONFIG_FILE, SettingsError, load_settings
+from sync.service import thresholds
 
 
 @pytest.fixture(autouse=True)
@@ -101,7 +102,8 @@ def test_token_in_the_file_is_refused(tmp_path: Path) -> None:
         ("[lms]\nfield_budget = 10\n", {}, r"lms.field_budget .*greater than or equal to 100"),
         ("[lms]\nurll = 1\n", {}, r"lms.urll .*unknown setting"),
         ("max_class_size = 'big'\n", {}, r"Setting max_class_size: "),
-        ("[[runs]]\nid = 'M4'\nmodule = 4\n", {}, r"Setting runs\[1\]\.start: Field required"),
+        ("[[runs]]\nid = 'M4'\nmodule = 4\n", {}, r"Setting runs\[M4\]\.start: Field required"),
+        ("[[runs]]\nmodule = 4\n", {}, r"Setting runs\[1\]\.id: Field required"),
     ],
 )
 def test_one_message_names_the_bad_setting(
@@ -123,3 +125,26 @@ def test_not_toml_and_missing_file(tmp_path: Path) -> None:
 def test_unknown_run_is_named() -> None:
     with pytest.raises(SettingsError, match="no run with id 'M7-2023'"):
         load_settings(DEFAULT_CONFIG_FILE).run("M7-2023")
+
+
+def test_the_three_gates_read_their_thresholds_from_their_sections(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "[roster]\nmax_leavers = 7\nmax_leavers_percent = 1.5\n"
+        "[classes]\nmax_moves = 8\nmax_moves_percent = 2.5\n"
+        "[provisioning]\nmax_group_moves = 9\nmax_group_moves_percent = 3.5\n",
+    )
+    limits = thresholds(load_settings(path))
+    assert (limits.max_leavers, limits.max_leavers_percent) == (7, 1.5)
+    assert (limits.max_class_moves, limits.max_class_moves_percent) == (8, 2.5)
+    assert (limits.max_group_moves, limits.max_group_moves_percent) == (9, 3.5)
+    with pytest.raises(SettingsError, match=r"classes\.max_moves"):
+        load_settings(write(tmp_path, "[classes]\nmax_moves = -1\n"))
+
+
+def test_what_a_missing_modules_123_column_means(tmp_path: Path) -> None:
+    assert load_settings(write(tmp_path, "")).roster.assume_modules_123 is None
+    done = load_settings(write(tmp_path, '[roster]\nassume_modules_123 = "not_done"\n'))
+    assert done.roster.assume_modules_123 == "not_done"
+    with pytest.raises(SettingsError, match=r"roster.assume_modules_123"):
+        load_settings(write(tmp_path, '[roster]\nassume_modules_123 = "yes"\n'))

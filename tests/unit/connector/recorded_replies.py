@@ -8,7 +8,7 @@ when asked), answer with the responses recorded from a real Moodle 4.5
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -125,3 +125,13 @@ def serve(case: str, **options: Any) -> tuple[RecordedReplies, MoodleClient]:
     """A replay answering the recorded case's function with that case, and its client."""
     replies = RecordedReplies({recorded(case)["function"]: case})
     return replies, replies.client(**options)
+
+
+def recorded_rows(case: str, rows: Sequence[Mapping[str, Any]]) -> httpx.Response:
+    """The list answer of a recorded case, sized to the request: each row is the recorded
+    first item with the values the request decides (ids, names). A key the recording does
+    not have is an error, so the answer keeps Moodle's exact shape."""
+    template = recorded(case)["response"][0]
+    for row in rows:
+        assert set(row) <= set(template), f"{case} has no {set(row) - set(template)}"
+    return answer([{**template, **row} for row in rows])

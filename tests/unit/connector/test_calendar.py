@@ -49,6 +49,8 @@ def test_an_event_moodle_skips_fails_with_its_warning() -> None:
                             "events"
                         ][0]
                     ],
+                    # Hand-made: the recorded service could create every event it tried,
+                    # so no recording holds a refused one; Moodle's warning structure.
                     "warnings": [
                         {
                             "item": "not mine",

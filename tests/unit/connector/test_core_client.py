@@ -39,6 +39,11 @@ def form(request: httpx.Request) -> list[tuple[str, str]]:
     return parse_qsl(request.content.decode(), keep_blank_values=True)
 
 
+# These tests are about the client itself (form encoding, retries, budgets, errors at the
+# HTTP level), not about a function's answer: where the payload does not matter it is
+# minimal JSON on purpose; where it does, it is recorded.
+
+
 def test_posts_the_moodle_form_and_decodes_json() -> None:
     seen: list[httpx.Request] = []
     site_info = recorded("core_webservice_get_site_info__ok")["response"]

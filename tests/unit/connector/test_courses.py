@@ -34,7 +34,17 @@ from connector.errors import (
 )
 from tests.contract import recorded
 
-from .recorded_replies import Form, RecordedReplies, answer, recorded_form, serve, unflatten
+from .recorded_replies import (
+    Form,
+    RecordedReplies,
+    answer,
+    recorded_form,
+    recorded_rows,
+    serve,
+    unflatten,
+)
+
+COURSES_CREATED = "core_course_create_courses__ok_batch"
 
 
 def new_course(row: dict[str, Any]) -> NewCourse:
@@ -133,7 +143,10 @@ def test_a_taken_shortname_fails_its_row_and_the_rest_is_created() -> None:
         if any(course["shortname"] == "K26-A" for course in courses):
             return answer(recorded(case)["response"])
         created.extend(course["shortname"] for course in courses)
-        return answer([{"id": 10 + n, "shortname": c["shortname"]} for n, c in enumerate(courses)])
+        return recorded_rows(
+            COURSES_CREATED,
+            [{"id": 10 + n, "shortname": c["shortname"]} for n, c in enumerate(courses)],
+        )
 
     replies = RecordedReplies({CREATE_COURSES: atomic_create})
     courses = recorded_courses(case)
@@ -160,7 +173,9 @@ def test_an_unknown_category_fails_its_row_as_not_found() -> None:
 
 
 def test_duplicates_within_the_request_are_refused_before_sending() -> None:
-    replies = RecordedReplies({CREATE_COURSES: lambda form: answer([{"id": 9, "shortname": "A"}])})
+    replies = RecordedReplies(
+        {CREATE_COURSES: lambda form: recorded_rows(COURSES_CREATED, [{"id": 9, "shortname": "A"}])}
+    )
     courses = [
         NewCourse("Course A", "A", categoryid=4, idnumber="X"),
         NewCourse("Course A again", "A", categoryid=4),
@@ -327,7 +342,10 @@ def test_unknown_course_module_is_not_found() -> None:
 def test_courses_dropped_by_max_input_vars_are_reported_not_created() -> None:
     def create(form: Form) -> httpx.Response:
         courses = unflatten(form)["courses"]
-        return answer([{"id": 10 + n, "shortname": c["shortname"]} for n, c in enumerate(courses)])
+        return recorded_rows(
+            COURSES_CREATED,
+            [{"id": 10 + n, "shortname": c["shortname"]} for n, c in enumerate(courses)],
+        )
 
     replies = RecordedReplies({CREATE_COURSES: create}, max_input_vars=10)  # 3 + 7 fields survive
     client = replies.client(field_budget=100)

@@ -18,7 +18,17 @@ from connector.enrol import (
 from connector.errors import LmsInvalidParameter, LmsMissingCapability, LmsNotFound
 from tests.contract import recorded
 
-from .recorded_replies import Form, RecordedReplies, answer, recorded_form, serve, unflatten
+from .recorded_replies import (
+    Form,
+    RecordedReplies,
+    answer,
+    recorded_answer,
+    recorded_form,
+    serve,
+    unflatten,
+)
+
+ENROLLED = "enrol_manual_enrol_users__ok_batch"  # Moodle answers null
 
 
 def test_enrol_sends_the_recorded_form() -> None:
@@ -49,7 +59,7 @@ def test_unknown_users_fail_their_rows_and_the_others_are_enrolled() -> None:
         if any(int(row["userid"]) in unknown for row in rows):
             return answer(recorded("enrol_manual_enrol_users__error_nonexistent_user")["response"])
         enrolled.extend(int(row["userid"]) for row in rows)
-        return answer(None)
+        return recorded_answer(ENROLLED)
 
     replies = RecordedReplies({ENROL_USERS: atomic_enrol})
     enrolments = [Enrolment(roleid=5, userid=1000 + n, courseid=3) for n in range(50)]
@@ -76,7 +86,7 @@ def test_a_role_the_service_may_not_assign_stops_the_run() -> None:
 
 
 def test_rows_that_cannot_be_right_are_refused_before_sending() -> None:
-    replies = RecordedReplies({ENROL_USERS: lambda form: answer(None)})
+    replies = RecordedReplies({ENROL_USERS: ENROLLED})
     outcome = Enrol(replies.client()).enrol_users(
         [
             Enrolment(roleid=5, userid=0, courseid=3),
@@ -93,7 +103,7 @@ def test_rows_that_cannot_be_right_are_refused_before_sending() -> None:
 
 
 def test_enrolments_are_batched_by_field_budget() -> None:
-    replies = RecordedReplies({ENROL_USERS: lambda form: answer(None)})
+    replies = RecordedReplies({ENROL_USERS: ENROLLED})
     enrolments = [Enrolment(roleid=5, userid=n, courseid=3) for n in range(1, 2001)]
 
     outcome = Enrol(replies.client()).enrol_users(enrolments)

@@ -17,7 +17,18 @@ from connector.groups import (
 )
 from tests.contract import recorded
 
-from .recorded_replies import Form, RecordedReplies, answer, recorded_form, serve, unflatten
+from .recorded_replies import (
+    Form,
+    RecordedReplies,
+    answer,
+    recorded_answer,
+    recorded_form,
+    recorded_rows,
+    serve,
+    unflatten,
+)
+
+MEMBERS_ADDED = "core_group_add_group_members__ok"  # Moodle answers null
 
 
 def test_create_groups_sends_the_recorded_form_and_matches_the_answer() -> None:
@@ -46,7 +57,11 @@ def test_a_name_taken_in_the_course_fails_its_row() -> None:
 
 def test_duplicate_names_in_one_request_are_refused_before_sending() -> None:
     replies = RecordedReplies(
-        {CREATE_GROUPS: lambda form: answer([{"id": 7, "courseid": 3, "name": "Lớp 01"}])}
+        {
+            CREATE_GROUPS: lambda form: recorded_rows(
+                "core_group_create_groups__ok", [{"id": 7, "courseid": 3, "name": "Lớp 01"}]
+            )
+        }
     )
     outcome = Groups(replies.client()).create_groups(
         [NewGroup(courseid=3, name="Lớp 01")] * 2 + [NewGroup(courseid=3, name=" ")]
@@ -86,7 +101,7 @@ def test_members_not_enrolled_fail_alone() -> None:
                 recorded("core_group_add_group_members__error_user_not_enrolled")["response"]
             )
         added.extend(int(member["userid"]) for member in members)
-        return answer(None)
+        return recorded_answer(MEMBERS_ADDED)
 
     replies = RecordedReplies({ADD_GROUP_MEMBERS: atomic_add})
     members = [GroupMember(groupid=1, userid=n) for n in range(1, 61)]
@@ -107,7 +122,7 @@ def test_an_unknown_user_is_not_found() -> None:
 
 
 def test_members_are_batched_by_field_budget() -> None:
-    replies = RecordedReplies({ADD_GROUP_MEMBERS: lambda form: answer(None)})
+    replies = RecordedReplies({ADD_GROUP_MEMBERS: MEMBERS_ADDED})
     members = [GroupMember(groupid=1 + n % 125, userid=n) for n in range(1, 5001)]
 
     Groups(replies.client()).add_group_members(members)
@@ -136,8 +151,9 @@ def test_group_members_are_keyed_by_group() -> None:
 def test_no_groups_no_call_and_many_groups_in_batches() -> None:
     replies = RecordedReplies(
         {
-            GET_GROUP_MEMBERS: lambda form: answer(
-                [{"groupid": int(v), "userids": []} for _, v in form]
+            GET_GROUP_MEMBERS: lambda form: recorded_rows(
+                "core_group_get_group_members__ok",
+                [{"groupid": int(v), "userids": []} for _, v in form],
             )
         }
     )

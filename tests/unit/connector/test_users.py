@@ -29,7 +29,16 @@ from connector.users import (
 from connector.validation import PasswordPolicy
 from tests.contract import recorded
 
-from .recorded_replies import Form, RecordedReplies, answer, recorded_form, serve, unflatten
+from .recorded_replies import (
+    Form,
+    RecordedReplies,
+    answer,
+    recorded_answer,
+    recorded_form,
+    recorded_rows,
+    serve,
+    unflatten,
+)
 
 SITE_FIELDS = UserRules(profile_fields=frozenset({"school", "cccd", "classcode"}))
 
@@ -93,14 +102,16 @@ class UserDirectory:
             self.records[user_id] = dict(user)
             self.creations.append(user["username"])
             created.append({"id": user_id, "username": user["username"]})
-        return answer(created)
+        return recorded_rows("core_user_create_users__ok_teachers", created)
 
     def update(self, form: Form) -> httpx.Response:
         for user in unflatten(form)["users"]:
             self.records[int(user.pop("id"))].update(user)
-        return answer({"warnings": []})
+        return recorded_answer("core_user_update_users__ok")
 
     def lookup(self, form: Form) -> httpx.Response:
+        # Hand-made: the users this directory created exist in no recording; the rows
+        # carry what was sent, which is what the connector reads back.
         params = unflatten(form)
         wanted = set(params["values"])
         found = [
@@ -336,7 +347,7 @@ def test_rows_the_server_keeps_dropping_end_as_truncation_errors() -> None:
     client = directory.replies.client(field_budget=100)
 
     def create_nothing(form: Form) -> httpx.Response:
-        return answer([])
+        return answer([])  # no row arrived, none created (not recorded: PHP kept no user)
 
     directory.replies.routes = {**directory.replies.routes, CREATE_USERS: create_nothing}
     outcome = Users(client).create_users([learner(n) for n in range(3)])
@@ -415,7 +426,7 @@ def test_a_taken_username_is_a_warning_for_that_row_only() -> None:
 
 
 def test_updates_are_batched_by_budget_and_checked_first() -> None:
-    replies = RecordedReplies({UPDATE_USERS: lambda form: answer({"warnings": []})})
+    replies = RecordedReplies({UPDATE_USERS: "core_user_update_users__ok"})
     updates = [UserUpdate(id=n, city="Bình Long") for n in range(1, 11)]
     bad = [UserUpdate(id=50, email="not-an-email"), UserUpdate(id=1, city="again")]
 
@@ -497,7 +508,9 @@ def test_an_empty_lookup_sends_nothing() -> None:
 
 
 def test_lookups_are_batched_by_budget() -> None:
-    replies = RecordedReplies({GET_USERS_BY_FIELD: lambda form: answer([])})
+    replies = RecordedReplies(
+        {GET_USERS_BY_FIELD: "core_user_get_users_by_field__boundary_4998_values_last_is_real"}
+    )
     names = [f"hv{n:05d}" for n in range(14)]
 
     Users(replies.client(field_budget=10)).get_users_by_field("username", names)

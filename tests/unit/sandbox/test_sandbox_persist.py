@@ -34,6 +34,7 @@ def _busy_site() -> SandboxLms:
         {"userid": 6, "cmid": 16, "newstate": 1},
     )
     lms.call("core_message_send_instant_messages", {"messages": [{"touserid": 5, "text": "hi"}]})
+    lms.site.role_changes[4] = {"moodle/site:accessallgroups": True}
     return lms
 
 
@@ -43,6 +44,7 @@ def test_save_then_load_gives_the_same_site_and_tokens(tmp_path: Path) -> None:
     original.save(path)
     loaded = SandboxLms.load_or_new(path, clock=lambda: NOW)
     assert dump_site(loaded.site) == dump_site(original.site)
+    assert loaded.site.role_changes == {4: {"moodle/site:accessallgroups": True}}
     assert loaded.tokens == original.tokens
     calls: list[tuple[str, dict[str, Any]]] = [
         ("core_enrol_get_enrolled_users", {"courseid": 3}),

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from sync.model import (
+    SEPARATE_GROUPS,
     STUDENT_ROLE,
     TEACHER_ROLE,
     ActualCourse,
@@ -111,7 +112,11 @@ def actual_matching(state: DesiredState) -> ActualState:
     return ActualState(
         users=users,
         categories={c.idnumber: i + 1 for i, c in enumerate(state.categories)},
-        courses={COURSE: ActualCourse(7, COURSE, COURSE, "Mô đun 4 — Toán THCS", 2, START, END)},
+        courses={
+            COURSE: ActualCourse(
+                7, COURSE, COURSE, "Mô đun 4 — Toán THCS", 2, START, END, SEPARATE_GROUPS, True
+            )
+        },
         groups=groups,
         enrolments={COURSE: enrolled},
         emails_in_use={u.email.lower(): (u.id, code) for code, u in users.items()},

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 from config.settings import ProvisioningSettings, RunSettings
 from store.models import ClassMember, ClassStaff, LmsAccount, Person, School, TrainingClass
 from sync.desired import RosterSnapshot, build_desired, make_username, slug
-from sync.model import STUDENT_ROLE, TEACHER_ROLE
+from sync.model import SEPARATE_GROUPS, STUDENT_ROLE, TEACHER_ROLE
 
 RUN = RunSettings(id="M4-2023", module=4, name="Mô đun 4", start=date(2023, 9, 4))
 NOW = datetime(2023, 8, 20, tzinfo=UTC)
@@ -113,6 +113,8 @@ def test_courses_groups_and_categories_follow_the_runs() -> None:
     assert (course.startdate, course.enddate) == (DAY1, DAY1 + 16 * 86400)
     assert course.fullname == "Mô đun 4 — Toán THCS"
     assert course.template_shortname == "TPL-MODULE"
+    # Reporters are limited to their classes: separate groups, forced on every activity.
+    assert (course.groupmode, course.groupmodeforce) == (SEPARATE_GROUPS, True)
     assert len(state.groups) == 3
 
 

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from sync.model import TEACHER_ROLE, ActionKind, ActualEnrolment, ActualState, ActualUser
+from sync.model import (
+    NO_GROUPS,
+    SEPARATE_GROUPS,
+    TEACHER_ROLE,
+    ActionKind,
+    ActualEnrolment,
+)
 from sync.plan import DAY, PlanOptions, plan
 from tests.unit.sync.states import COURSE, EMPTY, actual_matching, desired, person, with_user
 
@@ -213,6 +219,34 @@ def test_course_date_change_is_an_update() -> None:
     ]
 
 
+def test_course_copied_in_no_groups_mode_is_set_to_separate_forced_groups() -> None:
+    # A copy of the template keeps its "no groups" mode: every reporter would see the
+    # whole course. The sync owns the group mode like any other course field.
+    state = desired(PEOPLE, CLASSES, managed=[p.identity_code for p in PEOPLE])
+    lms = actual_matching(state)
+    course = replace(lms.courses[COURSE], groupmode=NO_GROUPS, groupmodeforce=False)
+    result = plan(state, replace(lms, courses={COURSE: course}), now=NOW, options=OPTIONS)
+    assert [(a.kind.value, dict(a.data)) for a in result.actions] == [
+        ("update_course", {"id": 7, "groupmode": SEPARATE_GROUPS, "groupmodeforce": True})
+    ]
+    assert "groupmode" in result.actions[0].reason
+    assert "nhóm tách biệt" in result.actions[0].reason
+
+
+def test_group_mode_not_forced_is_corrected_alone() -> None:
+    state = desired(PEOPLE, CLASSES, managed=[p.identity_code for p in PEOPLE])
+    lms = actual_matching(state)
+    course = replace(lms.courses[COURSE], groupmodeforce=False)
+    result = plan(state, replace(lms, courses={COURSE: course}), now=NOW, options=OPTIONS)
+    assert [dict(a.data) for a in result.actions] == [{"id": 7, "groupmodeforce": True}]
+
+
+def test_new_course_is_created_with_separate_forced_groups() -> None:
+    result = plan(desired(PEOPLE, CLASSES), EMPTY, now=NOW, options=OPTIONS)
+    create = result.of_kind(ActionKind.CREATE_COURSE)[0]
+    assert (create.data["groupmode"], create.data["groupmodeforce"]) == (SEPARATE_GROUPS, True)
+
+
 def test_profile_fields_the_site_lacks_are_never_sent() -> None:
     result = plan(desired(PEOPLE, CLASSES), EMPTY, now=NOW, options=PlanOptions())
     assert all("customfields" not in a.data for a in result.of_kind(ActionKind.CREATE_USER))
@@ -227,16 +261,6 @@ def test_plan_is_deterministic_whatever_the_input_order() -> None:
     )
     assert plan(state, EMPTY, now=NOW, options=OPTIONS) == plan(
         reversed_state, EMPTY, now=NOW, options=OPTIONS
-    )
-
-
-def test_actual_user_type_is_what_the_reader_builds() -> None:
-    user = ActualUser(1, "a", "7", "A", "B", "a@b.vn", False)
-    assert isinstance(
-        ActualState(users={"7": user}, categories={}, courses={}, groups={}, enrolments={}).users[
-            "7"
-        ],
-        ActualUser,
     )
 
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from roster.schedule import (
+from scheduler.schedule import (
     LOCAL_TZ,
     Phase,
     PhaseSpan,

@@ -34,9 +34,14 @@ def local_zone(name: str = LOCAL_TIMEZONE_NAME) -> tzinfo:
 LOCAL_TZ = local_zone()
 
 
+def local_midnight(day: date, tz: tzinfo = LOCAL_TZ) -> datetime:
+    """00:00 local time on ``day``, an aware datetime in ``tz``: where every run day starts."""
+    return datetime.combine(day, time(0, 0), tzinfo=tz)
+
+
 def local_midnight_epoch(day: date, tz: tzinfo = LOCAL_TZ) -> int:
     """Epoch seconds of 00:00 local time on ``day`` (2026-11-16 -> 1794762000 in Viet Nam)."""
-    return int(datetime.combine(day, time(0, 0), tzinfo=tz).timestamp())
+    return int(local_midnight(day, tz).timestamp())
 
 
 def local_date(moment: datetime, tz: tzinfo = LOCAL_TZ) -> date:

@@ -1,0 +1,1 @@
+"""Files the software writes for people to open (Excel workbooks)."""
