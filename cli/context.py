@@ -21,6 +21,7 @@ from sqlalchemy import Engine
 from config.settings import Settings, SettingsError, load_settings
 from connector.client import MoodleClient
 from connector.lms import MoodleLms
+from connector.profile_fields import ProfileFieldCheck, check_profile_fields
 from connector.redact import Redactor
 from connector.retry import RetryPolicy
 from connector.users import UserRules
@@ -114,6 +115,7 @@ class AppContext:
     err_console: Console = field(default_factory=lambda: Console(stderr=True))
     sandbox_state_file: Path = SANDBOX_STATE_FILE
     transport: httpx.BaseTransport | None = None  # tests inject a sandbox transport here
+    sandbox_options: SandboxOptions | None = None  # a sandbox site unlike the demo's (tests)
     redact: Redactor = field(default_factory=Redactor)
     """Every message the CLI shows or stores goes through it (it learns the LMS token)."""
     _engine: Engine | None = None
@@ -150,14 +152,23 @@ class AppContext:
         if self._sandbox is None:
             # The demo site is set up as the README asks of a real one: the service user
             # holds moodle/site:accessallgroups, so participants come with their groups.
-            options = SandboxOptions(enrolled_users_include_groups=True)
+            options = self.sandbox_options or SandboxOptions(enrolled_users_include_groups=True)
             self._sandbox = SandboxLms.load_or_new(self.sandbox_state_file, options)
         return self._sandbox
 
     @property
-    def site_profile_fields(self) -> frozenset[str]:
-        """The custom profile fields the site defines (configured: Moodle cannot list them)."""
+    def configured_profile_fields(self) -> frozenset[str]:
+        """The custom profile fields the configuration maps (shortnames)."""
         return frozenset(self.settings.provisioning.profile_fields)
+
+    def profile_fields(self, *, write: bool) -> ProfileFieldCheck:
+        """The configured profile fields against the site: ``write`` re-probes it."""
+        return check_profile_fields(self.lms(), self.configured_profile_fields, write=write)
+
+    @property
+    def site_profile_fields(self) -> frozenset[str]:
+        """The configured profile fields the site kept at the last probe (reads only)."""
+        return self.profile_fields(write=False).usable
 
     def lms(self) -> MoodleLms:
         if self._lms is not None:
@@ -185,7 +196,7 @@ class AppContext:
             max_concurrency=lms_settings.max_concurrency,
             rate_limit_per_s=lms_settings.rate_limit_per_s,
         )
-        rules = UserRules(profile_fields=self.site_profile_fields)
+        rules = UserRules(profile_fields=self.configured_profile_fields)
         self._lms = MoodleLms(client, user_rules=rules)
         return self._lms
 

@@ -145,7 +145,7 @@ def lms_check(
     with _context(config, quiet=as_json, as_json=as_json) as ctx:
         settings = ctx.settings
         template = settings.runs[0].template_course if settings.runs else "TPL-MODULE"
-        report = check_lms(ctx.lms(), template)
+        report = check_lms(ctx.lms(), template, ctx.configured_profile_fields)
         prefix = settings.provisioning.category_prefix
         probe = ReporterProbe(
             teacher_roleid=settings.provisioning.role_ids.get("teacher", 4),

@@ -22,6 +22,7 @@ from cli.context import (
     print_json_error,
 )
 from config.settings import SettingsError
+from connector.profile_fields import ProfileFieldCheck
 from reports.xlsx import SafeWorkbook
 from store.db import session_scope
 from store.models import SyncRun
@@ -102,9 +103,26 @@ def write_plan_files(preview: service.SyncPreview, out: Path) -> tuple[Path, Pat
     return json_path, xlsx_path
 
 
+def warn_missing_profile_fields(ctx: AppContext, check: ProfileFieldCheck) -> None:
+    """Say which configured profile fields the site lacks (the sync leaves them out)."""
+    if check.missing:
+        ctx.console.print(
+            "[yellow]LMS không có trường hồ sơ (không gửi): "
+            f"{', '.join(sorted(check.missing))}. Xem 'bdtx lms check'.[/yellow]"
+        )
+
+
 def run_plan(ctx: AppContext, out: Path, *, as_json: bool, now: dt.datetime) -> int:
+    fields = ctx.profile_fields(write=False)
+    if not as_json:
+        warn_missing_profile_fields(ctx, fields)
     preview = service.preview(
-        ctx.engine(), ctx.lms(), ctx.settings, now=now, site_customfields=ctx.site_profile_fields
+        ctx.engine(),
+        ctx.lms(),
+        ctx.settings,
+        now=now,
+        site_customfields=fields.usable,
+        kept_customfields=fields.kept or frozenset(),
     )
     service.reconcile(ctx.engine(), preview, now=now, by_run=None)
     json_path, xlsx_path = write_plan_files(preview, out)
@@ -158,6 +176,10 @@ def apply_with_progress(
                 tasks[kind] = progress.add_task(ACTION_LABELS[kind], total=None)
             progress.advance(tasks[kind], done)
 
+        # The probe account is written first: fields the site lacks are never sent.
+        fields = ctx.profile_fields(write=True)
+        if not quiet:
+            warn_missing_profile_fields(ctx, fields)
         return service.apply(
             ctx.engine(),
             ctx.lms(),
@@ -165,7 +187,8 @@ def apply_with_progress(
             now=now(),
             clock=now,
             user=ctx.user,
-            site_customfields=ctx.site_profile_fields,
+            site_customfields=fields.usable,
+            kept_customfields=fields.kept or frozenset(),
             accept=accept,
             expected_digest=expected_digest,
             progress=advance,

@@ -227,8 +227,8 @@ class ProvisioningSettings(BaseModel):
     # Where per-school account sheets with first passwords go ("generate" only).
     accounts_dir: Path = Path("var/accounts")
     # Moodle custom profile fields to fill: shortname -> what goes in (school_name,
-    # school_code, district, level, subject, identity). List only fields the site has:
-    # Moodle silently drops unknown ones, and the sync would then see a change every run.
+    # school_code, district, level, subject, identity). Moodle silently drops unknown
+    # ones: `bdtx lms check` lists them and the sync never sends them.
     profile_fields: dict[str, str] = Field(default_factory=dict)
     category_prefix: str = "BDTX"
     # Moodle role ids: stock Moodle has student = 5, non-editing teacher = 4.

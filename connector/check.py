@@ -8,11 +8,13 @@
    For example, creating a user with the service user's own username: "username already
    exists" means ``moodle/user:create`` is granted, "nopermissions" that it is not.
    Capabilities that cannot be probed without writing are listed as not checked.
+3. The configured custom profile fields: written to the software's own probe account and
+   read back (:mod:`connector.profile_fields`); a field the site does not keep is listed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from connector.client import MoodleClient
@@ -24,6 +26,7 @@ from connector.errors import (
     LmsMissingCapability,
 )
 from connector.lms import REQUIRED_CAPABILITIES, REQUIRED_FUNCTIONS, MoodleLms
+from connector.profile_fields import PROBE_USERNAME, check_profile_fields
 
 OK = "ok"
 MISSING = "missing"
@@ -33,7 +36,7 @@ WARNING = "warning"  # works, but not as the Sở wants (e.g. reporters see ever
 
 @dataclass(frozen=True)
 class CheckLine:
-    kind: str  # function / capability / course / role
+    kind: str  # function / capability / course / role / profile field
     name: str
     status: str  # ok / missing / not checked / warning
     detail: str = ""
@@ -163,8 +166,15 @@ PROBES: dict[str, tuple[Probe, str]] = {
 }
 
 
-def check_lms(lms: MoodleLms, template_shortname: str = "TPL-MODULE") -> CheckReport:
-    """Check the site behind ``lms``; raises only when it cannot be reached at all."""
+def check_lms(
+    lms: MoodleLms,
+    template_shortname: str = "TPL-MODULE",
+    profile_fields: Iterable[str] = (),
+) -> CheckReport:
+    """Check the site behind ``lms``; raises only when it cannot be reached at all.
+
+    ``profile_fields``: the custom profile fields the configuration maps (shortnames).
+    """
     info = lms.site.get_site_info()
     report = CheckReport(info.sitename, info.release or "", info.username, info.userid)
     missing = set(info.missing_functions(REQUIRED_FUNCTIONS))
@@ -196,7 +206,35 @@ def check_lms(lms: MoodleLms, template_shortname: str = "TPL-MODULE") -> CheckRe
         report.lines.append(
             CheckLine("capability", capability, NOT_CHECKED, "cannot be probed without writing")
         )
+    report.lines.extend(_profile_field_lines(lms, profile_fields))
     return report
+
+
+def _profile_field_lines(lms: MoodleLms, configured: Iterable[str]) -> list[CheckLine]:
+    """One line per configured profile field: kept by the site, missing, or not checked."""
+    fields = sorted(set(configured))
+    if not fields:
+        return []
+    try:
+        found = check_profile_fields(lms, fields, write=True)
+    except LmsError as error:
+        return [CheckLine("profile field", f, NOT_CHECKED, str(error)) for f in fields]
+    if not found.known:
+        reason = f"the probe account {PROBE_USERNAME} could not be written: {found.error}"
+        return [CheckLine("profile field", f, NOT_CHECKED, reason) for f in fields]
+    return [
+        CheckLine(
+            "profile field",
+            name,
+            MISSING if name in found.missing else OK,
+            f"the site has no profile field '{name}' (or it refused a text value): "
+            "the sync does not send it; remove it from [provisioning.profile_fields] "
+            "or create it (Site administration > Users > User profile fields)"
+            if name in found.missing
+            else f"kept on the probe account {PROBE_USERNAME}",
+        )
+        for name in fields
+    ]
 
 
 def _run_probe(

@@ -17,6 +17,7 @@ from connector.redact import redact
 from store.db import session_scope
 from store.models import LmsAccount, SyncAction, SyncBatch, SyncRun
 from sync.apply import ActionOutcome, Batch
+from sync.kept import AppliedWrite
 from sync.model import Action, ActionKind, Plan
 
 Clock = Callable[[], dt.datetime]
@@ -413,6 +414,20 @@ def unsettled_creates(session: Session) -> list[str]:
         col(SyncAction.status).in_(["unknown", "pending"]),
     )
     return sorted(set(session.exec(statement)))
+
+
+def applied_writes(session: Session, kinds: Sequence[str]) -> list[AppliedWrite]:
+    """The actions of these kinds that earlier applies sent and Moodle accepted ("done").
+
+    The one place the not-kept guard (``sync.kept``) reads the journal.
+    """
+    statement = select(SyncAction).where(
+        col(SyncAction.kind).in_(list(kinds)), col(SyncAction.status) == "done"
+    )
+    return [
+        AppliedWrite(row.sync_run_id, row.seq, row.kind, row.key, row.data or {})
+        for row in session.exec(statement)
+    ]
 
 
 def suspended_by_us(session: Session) -> list[str]:

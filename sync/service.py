@@ -22,6 +22,7 @@ from store.db import session_scope
 from store.models import Person, School
 from store.sync_repo import (
     DbJournal,
+    applied_writes,
     fail_run,
     finish_run,
     journal_plan,
@@ -35,6 +36,7 @@ from store.sync_repo import (
 from sync.accounts_sheet import write_account_sheets
 from sync.apply import Applier, ApplyOptions, ApplyResult, ApplyStopped, Progress, adoptable
 from sync.desired import load_desired
+from sync.kept import hold_unkept, written_fields, written_kinds
 from sync.model import ActualState, DesiredState, Plan
 from sync.plan import PlanOptions, plan
 from sync.read import read_actual
@@ -111,12 +113,18 @@ def preview(
     *,
     now: dt.datetime,
     site_customfields: frozenset[str],
+    kept_customfields: frozenset[str] = frozenset(),
 ) -> SyncPreview:
-    """Read both states and plan; writes nothing to the LMS."""
+    """Read both states and plan; writes nothing to the LMS.
+
+    ``site_customfields``: the profile fields the plan may send; ``kept_customfields``:
+    those the site is known to keep (probed), whose held values are sent again.
+    """
     with session_scope(engine) as session:
         desired = load_desired(session, settings.runs, settings.provisioning)
         unsettled = unsettled_creates(session)
         ours_suspended = suspended_by_us(session)
+        written = written_fields(applied_writes(session, written_kinds()))
     actual = read_actual(lms, desired, known_suspended=ours_suspended)
     # Accounts a lost create answer made after all: they are ours.
     adopted = adoptable((c for c in unsettled if c not in desired.managed), actual)
@@ -127,6 +135,9 @@ def preview(
         site_customfields=site_customfields,
     )
     the_plan = plan(desired, actual, now=int(now.timestamp()), options=options)
+    # What earlier applies wrote and the LMS did not keep is reported, not re-sent.
+    known_kept = frozenset(f"customfields.{name}" for name in kept_customfields)
+    the_plan = hold_unkept(the_plan, written, known_kept=known_kept)
     return SyncPreview(
         desired, actual, the_plan, check(the_plan, actual, thresholds(settings)), adopted
     )
@@ -156,12 +167,20 @@ def apply(
     clock: Callable[[], dt.datetime],
     user: str,
     site_customfields: frozenset[str],
+    kept_customfields: frozenset[str] = frozenset(),
     accept: bool = False,
     expected_digest: str | None = None,
     progress: Progress | None = None,
 ) -> SyncReport:
     """Make the LMS match the roster. Raises NeedsAccept / PlanMoved before any write."""
-    seen = preview(engine, lms, settings, now=now, site_customfields=site_customfields)
+    seen = preview(
+        engine,
+        lms,
+        settings,
+        now=now,
+        site_customfields=site_customfields,
+        kept_customfields=kept_customfields,
+    )
     if expected_digest is not None and expected_digest != seen.digest:
         raise PlanMoved(
             "Kế hoạch đã xem không còn khớp với dữ liệu hiện tại (danh sách hoặc LMS đã thay đổi). "

@@ -26,7 +26,9 @@ from typer.testing import CliRunner, Result
 
 from cli.main import app
 from sandbox.lms import SandboxLms
+from sandbox.options import SandboxOptions
 from sandbox.server import start_server
+from sandbox.state import ProfileField
 from tests.e2e.provisioning import DATA, LATER
 
 SCHOOLS = DATA / "truong.xlsx"
@@ -816,3 +818,29 @@ def test_a_settings_error_with_json_prints_one_json_error(config: Path) -> None:
     error = as_json(result)
     assert (error["ok"], error["exit_code"], error["error_kind"]) == (False, 2, "settings")
     assert "M7-2099" in error["error"]
+
+
+def test_lms_check_names_the_configured_profile_fields_the_site_lacks(
+    config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The config maps school, level, subject; this site defines school only."""
+    sandbox = SandboxLms(SandboxOptions(profile_fields=(ProfileField("school", "Trường"),)))
+    server, url = start_server(sandbox, "127.0.0.1", 0)
+    try:
+        serve_env(monkeypatch, url, sandbox.token_for("syncbot"))
+        data_result = bdtx("lms", "check", "--json", "--config", config)
+        result = bdtx("lms", "check", "--config", config)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert data_result.exit_code == 1, data_result.output
+    problems = as_json(data_result)["problems"]
+    assert {(p["kind"], p["name"]) for p in problems} == {
+        ("profile field", "level"),
+        ("profile field", "subject"),
+    }
+    assert "level" in result.output
+    assert "subject" in result.output
+    # Nobody's account but the software's own probe account holds a value.
+    with_values = [u.username for u in sandbox.site.users.values() if u.customfields]
+    assert with_values == ["bdtx-profile-probe"]

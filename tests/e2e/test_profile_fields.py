@@ -1,0 +1,153 @@
+"""A site whose custom profile fields are not the configured ones: no endless re-sync.
+
+Moodle keeps nothing of a profile field it does not define and says nothing
+(recorded: ``core_user_create_users__unknown_customfield``). The sandbox LMS does the same.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from cli.context import AppContext
+from sandbox.options import SandboxOptions
+from sandbox.state import ProfileField
+from sync import service
+from sync.kept import NOT_KEPT
+from sync.model import ActionKind
+from tests.e2e.provisioning import SAMPLE, SITE_FIELDS, Province, province_settings
+
+BEFORE_RUN = dt.datetime(2023, 8, 20, 8, 0, tzinfo=dt.UTC)
+
+
+def _site(*shortnames: str) -> SandboxOptions:
+    return SandboxOptions(
+        enrolled_users_include_groups=True,
+        profile_fields=tuple(ProfileField(name, name.title()) for name in shortnames),
+    )
+
+
+def _province(tmp_path: Path, site: SandboxOptions) -> Province:
+    ctx = AppContext(
+        settings=province_settings(f"sqlite:///{tmp_path / 'state.sqlite'}"),
+        sandbox_options=site,
+    )
+    ctx.sandbox_state_file = tmp_path / "sandbox.json"
+    return Province(ctx, BEFORE_RUN)
+
+
+@pytest.fixture
+def bare_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Province]:
+    """The configuration maps school, level, subject; the site defines none of them."""
+    monkeypatch.chdir(tmp_path)
+    province = _province(tmp_path, _site("cccd"))
+    yield province
+    province.ctx.close()
+
+
+def _apply_trusting_the_configuration(province: Province) -> service.SyncReport:
+    """Apply as if the site had every configured field (detection unavailable)."""
+    return service.apply(
+        province.ctx.engine(),
+        province.ctx.lms(),
+        province.ctx.settings,
+        now=province.clock,
+        clock=province.now,
+        user="test",
+        site_customfields=frozenset(SITE_FIELDS),
+    )
+
+
+def test_a_write_moodle_does_not_keep_is_reported_and_not_resent(bare_site: Province) -> None:
+    province = bare_site
+    province.import_roster(SAMPLE)
+    first = _apply_trusting_the_configuration(province)
+    assert first.status == "done", first.result.failures()[:5]
+    created = first.preview.plan.of_kind(ActionKind.CREATE_USER)
+    assert all("customfields" in a.data for a in created)
+
+    again = service.preview(
+        province.ctx.engine(),
+        province.ctx.lms(),
+        province.ctx.settings,
+        now=province.clock,
+        site_customfields=frozenset(SITE_FIELDS),
+    )
+    assert again.plan.of_kind(ActionKind.UPDATE_USER) == []
+    not_kept = [c for c in again.plan.conflicts if c.code == NOT_KEPT]
+    assert {c.key for c in not_kept} == {a.key for a in created}
+    assert all("customfields.school" in c.message for c in not_kept)
+    # The apply after it sends nothing either: no loop.
+    third = _apply_trusting_the_configuration(province)
+    assert third.preview.plan.actions == ()
+    assert third.result.outcomes == []
+
+
+@pytest.fixture
+def school_only_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Province]:
+    """The configuration maps school, level, subject; the site defines school only."""
+    monkeypatch.chdir(tmp_path)
+    province = _province(tmp_path, _site("cccd", "school"))
+    yield province
+    province.ctx.close()
+
+
+def test_the_probe_finds_the_missing_fields_and_the_sync_never_sends_them(
+    school_only_site: Province,
+) -> None:
+    province = school_only_site
+    site = province.site
+    assert province.ctx.profile_fields(write=False).known is False  # no probe account yet
+
+    probed = province.ctx.profile_fields(write=True)
+    assert probed.missing == {"level", "subject"}
+    assert probed.usable == {"school"}
+    # Only the software's own probe account was written.
+    assert [u.username for u in site.users.values() if u.customfields] == ["bdtx-profile-probe"]
+    assert province.ctx.site_profile_fields == {"school"}  # a read-only preview sees the same
+
+    province.import_roster(SAMPLE)
+    first = province.apply()
+    assert first.status == "done", first.result.failures()[:5]
+    created = first.preview.plan.of_kind(ActionKind.CREATE_USER)
+    assert created
+    assert all(set(a.data["customfields"]) == {"school"} for a in created)  # type: ignore[arg-type]
+
+    again = province.apply()
+    assert again.preview.plan.actions == ()
+    assert again.preview.plan.conflicts == ()
+
+
+def test_creating_the_missing_fields_on_the_site_heals_the_accounts(bare_site: Province) -> None:
+    province = bare_site
+    province.import_roster(SAMPLE)
+    first = _apply_trusting_the_configuration(province)
+    assert first.status == "done", first.result.failures()[:5]
+    accounts = {a.key for a in first.preview.plan.of_kind(ActionKind.CREATE_USER)}
+
+    # The administrator creates the three fields; the next apply's probe finds them.
+    for name in ("school", "level", "subject"):
+        province.site.profile_fields.append(ProfileField(name, name.title()))
+    probed = province.ctx.profile_fields(write=True)
+    assert probed.missing == frozenset()
+    healing = service.apply(
+        province.ctx.engine(),
+        province.ctx.lms(),
+        province.ctx.settings,
+        now=province.clock,
+        clock=province.now,
+        user="test",
+        site_customfields=probed.usable,
+        kept_customfields=probed.kept or frozenset(),
+    )
+    updates = healing.preview.plan.of_kind(ActionKind.UPDATE_USER)
+    assert {a.key for a in updates} == accounts
+    assert healing.preview.plan.conflicts == ()
+    assert healing.result.count("done") == len(updates)
+
+    settled = province.preview()
+    assert settled.plan.actions == ()
+    assert settled.plan.conflicts == ()
