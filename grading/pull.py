@@ -96,10 +96,19 @@ def _run_courses(lms: MoodleLms, desired: DesiredState, run_id: str) -> dict[str
     return found
 
 
-def _read_grade_items(lms: MoodleLms, facts: CourseFacts) -> None:
+def _read_grade_items(lms: MoodleLms, facts: CourseFacts, learners: Iterable[int]) -> int:
+    """Every learner's grade items: one call for the course, then one per learner the
+    course report left out. Moodle's all-users report lists active enrolments only, so
+    once a run's enrolments have ended (after its grading window) each learner is read
+    alone. Returns how many were."""
     report = lms.grades.get_grade_items(facts.course_id)
     for user in report.usergrades:
         facts.grade_items[user.userid] = _items_by_idnumber(user)
+    missing = [userid for userid in learners if userid not in facts.grade_items]
+    for userid in missing:
+        for user in lms.grades.get_grade_items(facts.course_id, userid=userid).usergrades:
+            facts.grade_items[user.userid] = _items_by_idnumber(user)
+    return len(missing)
 
 
 def _items_by_idnumber(user: UserGrades) -> dict[str, GradeItem]:
@@ -255,7 +264,17 @@ def pull_run(
     courses = [CourseFacts(idnumber, found[idnumber]) for idnumber in sorted(found)]
     graded_wanted = set(policy.required_activities) | {ids.final}
     for facts in courses:
-        _read_grade_items(lms, facts)
+        learner_ids = [
+            accounts[e.identity_code]
+            for e in _learner_seats(desired, facts.idnumber)
+            if e.identity_code in accounts
+        ]
+        one_by_one = _read_grade_items(lms, facts, learner_ids)
+        if one_by_one:
+            problems.append(
+                f"Khóa học {facts.idnumber}: {one_by_one} học viên đã hết thời hạn ghi danh, "
+                f"phải đọc điểm từng người ({one_by_one} lệnh thay vì 1)"
+            )
         _read_pass_grades(lms, facts, graded_wanted, ids)
         _read_survey(lms, facts, ids)
         if facts.assignment_id is None:

@@ -12,7 +12,7 @@ from sandbox import access, completion, errors
 from sandbox.functions.common import validate_course_context
 from sandbox.params import Param, S, V, default
 from sandbox.registry import CallContext, ws_function
-from sandbox.state import Activity, Course, User
+from sandbox.state import Activity, Course, Enrolment, User
 
 PASS_ICON = (
     '<i class="icon fa fa-check text-success fa-fw inline"  title="Pass" role="img" '
@@ -154,6 +154,14 @@ def _user_grades(ctx: CallContext, course: Course, user: User) -> dict[str, Any]
     }
 
 
+def _active(enrolment: Enrolment, now: int) -> bool:
+    return (
+        not enrolment.suspended
+        and enrolment.timestart <= now
+        and (not enrolment.timeend or now < enrolment.timeend)
+    )
+
+
 @ws_function(
     "gradereport_user_get_grade_items",
     S(courseid=V(Param.INT), userid=default(V(Param.INT), 0), groupid=default(V(Param.INT), 0)),
@@ -182,10 +190,14 @@ def get_grade_items(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
             raise errors.moodle_exception("notenrolled", "The user is not enrolled in this course")
         users = [user]
     else:
+        # Moodle lists only active enrolments here (grade_report_showonlyactiveenrol, on by
+        # default): an enrolment whose end has passed drops out of the all-users report,
+        # while a report for that one user (``userid``) still answers.
         users = [
             site.users[uid]
-            for uid in site.enrolments.get(course.id, {})
+            for uid, enrolment in site.enrolments.get(course.id, {}).items()
             if completion.STUDENT in site.roles_in("course", course.id, uid)
+            and _active(enrolment, ctx.now)
         ]
         if group_id:
             members = site.group_members.get(group_id, {})

@@ -29,6 +29,8 @@ from tests.sandbox_acting import act_as
 
 DAY = 86400
 BEFORE_RUN = dt.datetime(2023, 8, 20, 8, 0, tzinfo=dt.UTC)
+IN_THE_GRADING_WINDOW = dt.datetime(2023, 9, 25, 8, 0, tzinfo=dt.UTC)
+AFTER_THE_RUN = dt.datetime(2023, 11, 1, 8, 0, tzinfo=dt.UTC)
 COURSE = "BDTX-M4-2023-THCS-GV-TOAN"
 STUDENT, TEACHER = 5, 4
 
@@ -174,14 +176,17 @@ def acted(province: Province) -> tuple[ClassInLms, RunPull]:
         if grade is not None:
             who = one.reporter if grader == "reporter" else "syncbot"
             _grade(lms, who, one.assign_id, username, grade)
-    engine = province.ctx.engine()
-    with session_scope(engine) as session:
+    lms.clock = lambda: IN_THE_GRADING_WINDOW.timestamp()  # enrolments still running
+    return one, _pull(province)
+
+
+def _pull(province: Province) -> RunPull:
+    with session_scope(province.ctx.engine()) as session:
         desired = load_desired(
             session, province.ctx.settings.runs, province.ctx.settings.provisioning
         )
         accounts = {a.identity_code: a.lms_user_id for a in session.exec(select(LmsAccount))}
-    pulled = pull_run(province.ctx.lms(), desired, "M4-2023", accounts=accounts)
-    return one, pulled
+    return pull_run(province.ctx.lms(), desired, "M4-2023", accounts=accounts)
 
 
 def test_each_learner_gets_the_outcome_their_actions_call_for(
@@ -270,3 +275,27 @@ def test_a_pull_is_stored_with_every_seat_and_its_reasons(
     assert rows[(second, COURSE)].reasons == "no_auto_pass"
     assert "quiz_auto: 0/5 điểm, chưa đạt" in rows[(second, COURSE)].explanation
     assert rows[(third, COURSE)].explanation == "Chưa nộp bài tập cuối khóa"
+
+
+def test_after_the_enrolments_end_each_learner_is_read_alone_with_the_same_results(
+    acted: tuple[ClassInLms, RunPull], province: Province
+) -> None:
+    """Moodle's course-wide grade report lists active enrolments only (recorded on a real
+    Moodle 4.5): after a run's enrolments end, the pull reads each learner alone and says
+    so, and decides exactly as before."""
+    _, during = acted
+    lms = province.ctx.sandbox()
+    lms.clock = lambda: AFTER_THE_RUN.timestamp()
+    try:
+        after = _pull(province)
+    finally:
+        lms.clock = lambda: IN_THE_GRADING_WINDOW.timestamp()
+    learners_with_accounts = len(after.evidence)
+    assert after.calls["gradereport_user_get_grade_items"] == 28 + learners_with_accounts
+    assert any("hết thời hạn ghi danh" in problem for problem in after.problems)
+    policy = CompletionPolicy()
+    before = decide_run(during.evidence, policy, during.assessors_by_class)
+    now = decide_run(after.evidence, policy, after.assessors_by_class)
+    assert [(r.identity_code, r.reasons) for r in now] == [
+        (r.identity_code, r.reasons) for r in before
+    ]

@@ -183,3 +183,20 @@ def test_messages_to_unknown_users_fail_per_message(lms: SandboxLms) -> None:
     )
     assert [m["msgid"] > 0 for m in sent] == [True, False]
     assert sent[0]["text"] == "<p>hi</p>"
+
+
+def test_the_course_grade_report_lists_active_enrolments_only(lms: SandboxLms) -> None:
+    """Seen on real Moodle 4.5: once an enrolment has ended, the learner drops out of the
+    all-users report, while asking for that learner alone still answers."""
+    everyone = lms.call("gradereport_user_get_grade_items", {"courseid": 3})["usergrades"]
+    assert 5 in {u["userid"] for u in everyone}
+    ended = int(lms.clock()) - 60
+    lms.call(
+        "enrol_manual_enrol_users",
+        {"enrolments": [{"roleid": 5, "userid": 5, "courseid": 3, "timeend": ended}]},
+    )
+    after = lms.call("gradereport_user_get_grade_items", {"courseid": 3})["usergrades"]
+    assert 5 not in {u["userid"] for u in after}
+    assert len(after) == len(everyone) - 1
+    alone = lms.call("gradereport_user_get_grade_items", {"courseid": 3, "userid": 5})
+    assert [u["userid"] for u in alone["usergrades"]] == [5]
