@@ -403,6 +403,35 @@ def grading_pull(
         raise typer.Exit(run_pull(ctx, run or [], as_json=as_json, now=_now))
 
 
+# -- completion lists --------------------------------------------------------------------
+
+completion_app = typer.Typer(help="Completion lists of a run (Excel, CSV).", no_args_is_help=True)
+app.add_typer(completion_app, name="completion")
+
+
+@completion_app.command("list")
+def completion_list(
+    run: Annotated[str, typer.Option("--run", help="The run id.")],
+    school: Annotated[
+        str | None, typer.Option("--school", help="Only this school (its code).")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="xlsx or csv.")] = "xlsx",
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Folder (default: var/lists); files go in <run>/.")
+    ] = None,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Write the run's completion lists from its latest pull: province, districts, schools."""
+    from cli.completion_cmd import FORMATS, list_command
+
+    if fmt not in FORMATS:
+        err_console.print(f"[red]--format phải là một trong {', '.join(FORMATS)}.[/red]")
+        raise typer.Exit(EXIT_SETTINGS)
+    with _context(config, quiet=as_json, as_json=as_json) as ctx:
+        raise typer.Exit(list_command(ctx, run, school=school, fmt=fmt, out=out, as_json=as_json))
+
+
 # -- the main job ------------------------------------------------------------------------
 
 

@@ -1,0 +1,170 @@
+"""``bdtx completion list``: the completion lists of a run, as Excel workbooks or CSV files."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from datetime import tzinfo
+from pathlib import Path
+
+from rich.console import Console
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from cli.context import EXIT_OK, EXIT_PROBLEMS, AppContext, print_json_error
+from config.settings import RunSettings
+from grading.lists import CompletionLists, PersonRow, ResultRow, SchoolRow, build_lists
+from reports.completion import ListHeading, file_stem, write_csv, write_workbook
+from scheduler.timeline import run_timeline
+from store.db import session_scope
+from store.grading_repo import latest_pull, results_of
+from store.models import Person, School
+
+LISTS_DIR = Path("var/lists")
+FORMATS = ("xlsx", "csv")
+
+
+class NoResults(Exception):
+    """Nothing to list: the run has no finished pull, or the school has nobody in it."""
+
+
+@dataclass
+class Written:
+    files: list[Path] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def _load(session: Session, run: RunSettings) -> tuple[CompletionLists, dt.datetime]:
+    pull = latest_pull(session, run.id)
+    if pull is None or pull.id is None:
+        raise NoResults(
+            f"Đợt {run.id} chưa có lần lấy kết quả nào hoàn tất: "
+            f"hãy chạy 'bdtx grading pull --run {run.id}' trước."
+        )
+    results = [
+        ResultRow(
+            identity_code=r.identity_code,
+            course_idnumber=r.course_idnumber,
+            outcome=r.outcome,
+            class_code=r.class_code,
+            seat=r.seat,
+            explanation=r.explanation,
+            survey_answered=r.survey_answered,
+            survey_positive=r.survey_positive,
+        )
+        for r in results_of(session, pull.id)
+    ]
+    codes = {r.identity_code for r in results}
+    people = {
+        p.identity_code: PersonRow(
+            identity_code=p.identity_code,
+            full_name=p.full_name,
+            birth_date=p.birth_date,
+            school_code=p.school_code,
+            district=p.district,
+            level=p.level,
+            subject=p.subject,
+            audience=p.audience,
+            exemption_reason=p.exemption_reason,
+        )
+        for p in session.exec(select(Person))
+        if p.identity_code in codes
+    }
+    schools = {s.code: SchoolRow(s.code, s.name, s.district) for s in session.exec(select(School))}
+    lists = build_lists(results, people, schools, module=f"Mô đun {run.module}")
+    return lists, pull.finished_at or pull.started_at
+
+
+def write_lists(
+    engine: Engine,
+    run: RunSettings,
+    folder: Path,
+    *,
+    school: str | None = None,
+    fmt: str = "xlsx",
+    tz: tzinfo = dt.UTC,
+) -> Written:
+    """Write the lists of the run's latest finished pull into ``folder``.
+
+    The province, each district (when the roster has districts) and each school; with
+    ``school`` only that school. Raises :class:`NoResults` when there is nothing to list.
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"format must be one of {FORMATS}, not {fmt!r}")
+    with session_scope(engine) as session:
+        lists, pulled_at = _load(session, run)
+    if pulled_at.tzinfo is None:  # SQLite keeps no zone: the time was stored in UTC
+        pulled_at = pulled_at.replace(tzinfo=dt.UTC)
+    timeline = run_timeline(run, tz)
+
+    def heading(scope: str) -> ListHeading:
+        return ListHeading(
+            run_id=run.id,
+            run_name=run.name,
+            module=f"Mô đun {run.module}",
+            start=timeline.start.date(),
+            end=(timeline.submission_due - dt.timedelta(days=1)).date(),  # day 16
+            pulled_at=pulled_at.astimezone(tz),
+            scope=scope,
+        )
+
+    names = {r.school_code: r.school_name for rows in lists.rows.values() for r in rows}
+    scopes: list[tuple[str, str, CompletionLists]] = []
+    if school is not None:
+        if school not in names:
+            raise NoResults(f"Trường {school} không có học viên nào trong đợt {run.id}.")
+        scopes.append(
+            (file_stem(school=school), f"Trường {names[school]}", lists.restrict(school=school))
+        )
+    else:
+        scopes.append((file_stem(), "Toàn tỉnh", lists))
+        for district in lists.districts():
+            scopes.append(
+                (file_stem(district=district), district, lists.restrict(district=district))
+            )
+        for code in lists.schools():
+            scopes.append(
+                (file_stem(school=code), f"Trường {names[code]}", lists.restrict(school=code))
+            )
+    written = Written(counts=scopes[0][2].counts())
+    for stem, scope, scoped in scopes:
+        if fmt == "csv":
+            written.files.extend(write_csv(folder, stem, scoped))
+        else:
+            written.files.append(write_workbook(folder / f"{stem}.xlsx", heading(scope), scoped))
+    return written
+
+
+def list_command(
+    ctx: AppContext,
+    run_id: str,
+    *,
+    school: str | None,
+    fmt: str,
+    out: Path | None,
+    as_json: bool,
+) -> int:
+    run = ctx.settings.run(run_id)
+    folder = (out or LISTS_DIR) / run.id
+    try:
+        written = write_lists(
+            ctx.engine(), run, folder, school=school, fmt=fmt, tz=ctx.settings.site_zone()
+        )
+    except NoResults as error:
+        Console(stderr=True).print(f"[red]{error}[/red]")
+        if as_json:
+            print_json_error(str(error), EXIT_PROBLEMS, "no_results")
+        return EXIT_PROBLEMS
+    if as_json:
+        print(
+            json.dumps(
+                {"ok": True, "files": [str(p) for p in written.files], "counts": written.counts},
+                ensure_ascii=False,
+            )
+        )
+        return EXIT_OK
+    ctx.console.print(f"Đã ghi {len(written.files)} tệp vào {folder}:")
+    for path in written.files:
+        ctx.console.print(f"  {path}")
+    return EXIT_OK
