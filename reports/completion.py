@@ -24,6 +24,7 @@ from reports.xlsx import CellValue, SafeWorkbook, is_formula_like
 
 __all__ = [
     "HEADERS",
+    "SHEET_TITLES",
     "SUMMARY_HEADER",
     "SUMMARY_TITLE",
     "TITLE",
@@ -64,6 +65,13 @@ _DIMENSIONS = {
     "school": "Trường",
 }
 _WIDTHS = [6, 28, 12, 34, 9, 22, 12, 18, 60]
+# Excel allows 31 characters in a sheet title; the full name is in the title block.
+SHEET_TITLES = {
+    ListKind.COMPLETED: "Hoàn thành",
+    ListKind.NOT_COMPLETED: "Chưa hoàn thành",
+    ListKind.EXEMPT: "Miễn",
+    ListKind.REFERENCE: "Môn tham khảo (không cấp CN)",
+}
 _CSV_NAMES = {
     ListKind.COMPLETED: "hoan-thanh",
     ListKind.NOT_COMPLETED: "chua-hoan-thanh",
@@ -85,7 +93,7 @@ class ListHeading:
     scope: str  # "Toàn tỉnh", "Huyện ...", "Trường ..."
 
 
-def title_lines(heading: ListHeading, lists: CompletionLists) -> list[str]:
+def title_lines(heading: ListHeading, lists: CompletionLists, list_name: str) -> list[str]:
     counts = lists.counts()
     total = sum(counts.values())
     run = f"{heading.run_name} ({heading.run_id})" if heading.run_name else heading.run_id
@@ -94,6 +102,7 @@ def title_lines(heading: ListHeading, lists: CompletionLists) -> list[str]:
         f"Đợt bồi dưỡng: {run} — {heading.module}",
         f"Thời gian: từ ngày {heading.start:%d/%m/%Y} đến ngày {heading.end:%d/%m/%Y}",
         f"Phạm vi: {heading.scope}",
+        f"Danh sách: {list_name}",
         (
             f"Tổng số: {total}; hoàn thành: {counts['completed']}; "
             f"chưa hoàn thành: {counts['not_completed']}; miễn: {counts['exempt']}; "
@@ -153,15 +162,14 @@ def _school_names(lists: CompletionLists) -> dict[str, str]:
 def write_workbook(path: Path, heading: ListHeading, lists: CompletionLists) -> Path:
     """One workbook: the four lists and the summary, each under the title block."""
     book = SafeWorkbook()
-    title = title_lines(heading, lists)
-    first_row = len(title) + 2  # the header row's number, the data below it
+    first_row = len(title_lines(heading, lists, "")) + 2  # the data's first row
     for kind in ListKind:
-        sheet = book.sheet(kind.value, widths=_WIDTHS, freeze=f"A{first_row}")
-        sheet.title_block(title)
+        sheet = book.sheet(SHEET_TITLES[kind], widths=_WIDTHS, freeze=f"A{first_row}")
+        sheet.title_block(title_lines(heading, lists, kind.value))
         sheet.header(HEADERS[kind])
         sheet.rows(list_table(kind, lists.of(kind)))
     summary = book.sheet(SUMMARY_TITLE, widths=[16, 34, *[14] * 8], freeze=f"A{first_row}")
-    summary.title_block(title)
+    summary.title_block(title_lines(heading, lists, SUMMARY_TITLE))
     summary.header(SUMMARY_HEADER)
     summary.rows(summary_table(lists.summary(), _school_names(lists)))
     path.parent.mkdir(parents=True, exist_ok=True)
