@@ -72,7 +72,13 @@ def _load(session: Session, run: RunSettings) -> tuple[CompletionLists, dt.datet
         if p.identity_code in codes
     }
     schools = {s.code: SchoolRow(s.code, s.name, s.district) for s in session.exec(select(School))}
-    lists = build_lists(results, people, schools, module=f"Mô đun {run.module}")
+    lists = build_lists(
+        results,
+        people,
+        schools,
+        module=f"Mô đun {run.module}",
+        reference_subjects=run.concurrent_subjects,
+    )
     return lists, pull.finished_at or pull.started_at
 
 

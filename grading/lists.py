@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -180,10 +180,14 @@ def build_lists(
     schools: Mapping[str, SchoolRow],
     *,
     module: str,
+    reference_subjects: Sequence[str] = (),
 ) -> CompletionLists:
     """The province's lists from the results of one pull.
 
-    ``people`` by identity code, ``schools`` by code; ``module`` as printed ("Mô đun 4").
+    ``people`` by identity code, ``schools`` by code; ``module`` as printed ("Mô đun 4");
+    ``reference_subjects``: the run's concurrent subjects, printed as the subject of a
+    reference seat (a stored seat does not name its subject; it is one of these, never
+    the person's own).
     A learner's district is the person's, else the school's. A result whose person is no
     longer stored still appears (under the identity code) rather than being dropped.
     """
@@ -197,6 +201,9 @@ def build_lists(
         school = schools.get(person.school_code)
         school_name = school.name if school else person.school_code
         district = person.district or (school.district if school else "")
+        subject = person.subject
+        if outcome is Outcome.REFERENCE:
+            subject = "; ".join(s for s in reference_subjects if s != person.subject) or subject
         rows[_KIND_OF[outcome]].append(
             ListRow(
                 identity_code=person.identity_code,
@@ -206,7 +213,7 @@ def build_lists(
                 school_name=school_name,
                 district=district,
                 level=person.level,
-                subject=person.subject,
+                subject=subject,
                 audience=person.audience,
                 module=module,
                 result=outcome.label,

@@ -89,7 +89,7 @@ class ListHeading:
     module: str
     start: dt.date
     end: dt.date
-    pulled_at: dt.datetime
+    pulled_at: dt.datetime  # in the site's zone
     scope: str  # "Toàn tỉnh", "Huyện ...", "Trường ..."
 
 
@@ -97,9 +97,11 @@ def title_lines(heading: ListHeading, lists: CompletionLists, list_name: str) ->
     counts = lists.counts()
     total = sum(counts.values())
     run = f"{heading.run_name} ({heading.run_id})" if heading.run_name else heading.run_id
+    if heading.module not in run:
+        run = f"{run} — {heading.module}"
     return [
         TITLE,
-        f"Đợt bồi dưỡng: {run} — {heading.module}",
+        f"Đợt bồi dưỡng: {run}",
         f"Thời gian: từ ngày {heading.start:%d/%m/%Y} đến ngày {heading.end:%d/%m/%Y}",
         f"Phạm vi: {heading.scope}",
         f"Danh sách: {list_name}",
@@ -108,7 +110,7 @@ def title_lines(heading: ListHeading, lists: CompletionLists, list_name: str) ->
             f"chưa hoàn thành: {counts['not_completed']}; miễn: {counts['exempt']}; "
             f"môn tham khảo: {counts['reference']}"
         ),
-        f"Kết quả lấy từ hệ thống lúc {heading.pulled_at:%H:%M ngày %d/%m/%Y} (UTC)",
+        f"Kết quả lấy từ hệ thống lúc {heading.pulled_at:%H:%M ngày %d/%m/%Y}",
     ]
 
 

@@ -18,7 +18,11 @@ from store.db import session_scope
 from store.models import GradingPull, LearnerResult, Person, School
 
 RUN = RunSettings(
-    id="M4-2023", module=4, name="Mô đun 4 năm học 2023-2024", start=dt.date(2023, 9, 11)
+    id="M4-2023",
+    module=4,
+    name="Mô đun 4 năm học 2023-2024",
+    start=dt.date(2023, 9, 11),
+    concurrent_subjects=["Hoạt động trải nghiệm, hướng nghiệp"],
 )
 NOW = dt.datetime(2023, 10, 8, 2, 30, tzinfo=dt.UTC)
 HOSTILE = '=HYPERLINK("http://evil.example","Bấm")'
@@ -59,7 +63,7 @@ def _result(
     )
 
 
-def _store(engine: Engine) -> None:
+def store_sample(engine: Engine) -> None:
     with session_scope(engine) as session:
         session.add(School(code="S1", name="Trường THCS Tân Phú", district="Đồng Xoài"))
         session.add(School(code="S2", name="Trường THCS An Lộc", district="Bình Long"))
@@ -95,7 +99,7 @@ def _rows(sheet: object) -> list[tuple[object, ...]]:
 
 
 def test_workbooks_per_province_district_and_school(engine: Engine, tmp_path: Path) -> None:
-    _store(engine)
+    store_sample(engine)
     written = write_lists(engine, RUN, tmp_path)
     names = sorted(p.name for p in written.files)
     assert names == [
@@ -118,7 +122,7 @@ def test_workbooks_per_province_district_and_school(engine: Engine, tmp_path: Pa
     completed = _rows(book["Hoàn thành"])
     assert completed[0][0] == TITLE
     title = [r[0] for r in completed[:TITLE_ROWS]]
-    assert "Đợt bồi dưỡng: Mô đun 4 năm học 2023-2024 (M4-2023) — Mô đun 4" in title
+    assert "Đợt bồi dưỡng: Mô đun 4 năm học 2023-2024 (M4-2023)" in title
     assert "Thời gian: từ ngày 11/09/2023 đến ngày 26/09/2023" in title
     assert "Phạm vi: Toàn tỉnh" in title
     assert any(str(t).startswith("Tổng số: 6; hoàn thành: 3; chưa hoàn thành: 1") for t in title)
@@ -166,6 +170,7 @@ def test_workbooks_per_province_district_and_school(engine: Engine, tmp_path: Pa
     reference = _rows(book.worksheets[3])
     assert "Danh sách: Môn tham khảo (không cấp chứng nhận)" in [r[0] for r in reference]
     assert [r[1] for r in reference[TITLE_ROWS + 1 :]] == ["Lê Văn Cường"]
+    assert reference[TITLE_ROWS + 1][5] == "Hoạt động trải nghiệm, hướng nghiệp"
 
     summary = _rows(book["Tổng hợp theo mục tiêu"])
     assert list(summary[TITLE_ROWS]) == SUMMARY_HEADER
@@ -183,7 +188,7 @@ def test_workbooks_per_province_district_and_school(engine: Engine, tmp_path: Pa
 
 
 def test_one_school_as_csv(engine: Engine, tmp_path: Path) -> None:
-    _store(engine)
+    store_sample(engine)
     written = write_lists(engine, RUN, tmp_path, school="S2", fmt="csv")
     assert sorted(p.name for p in written.files) == [
         "truong-s2-chua-hoan-thanh.csv",
@@ -217,7 +222,7 @@ def test_one_school_as_csv(engine: Engine, tmp_path: Path) -> None:
 def test_no_finished_pull_or_unknown_school(engine: Engine, tmp_path: Path) -> None:
     with pytest.raises(NoResults, match="chưa có lần lấy kết quả"):
         write_lists(engine, RUN, tmp_path / "out")
-    _store(engine)
+    store_sample(engine)
     with pytest.raises(NoResults, match="Trường S9"):
         write_lists(engine, RUN, tmp_path / "out", school="S9")
     assert not (tmp_path / "out").exists()

@@ -90,6 +90,7 @@ def test_each_outcome_goes_to_its_list_with_its_reason() -> None:
         people,
         SCHOOLS,
         module="Mô đun 4",
+        reference_subjects=["Toán", "Hoạt động trải nghiệm, hướng nghiệp"],
     )
     (completed,) = lists.of(ListKind.COMPLETED)
     assert (completed.full_name, completed.result, completed.reason) == (
@@ -107,6 +108,8 @@ def test_each_outcome_goes_to_its_list_with_its_reason() -> None:
     assert exempt.reason == "Nghỉ thai sản"
     (reference,) = lists.of(ListKind.REFERENCE)
     assert reference.identity_code == "D"
+    assert reference.subject == "Hoạt động trải nghiệm, hướng nghiệp"  # not the own subject
+    assert completed.subject == "Toán"
     assert lists.counts() == {"completed": 1, "not_completed": 1, "exempt": 1, "reference": 1}
 
 
@@ -174,3 +177,17 @@ def test_restrict_and_summary_follow_the_scope() -> None:
     assert [r.identity_code for r in long.of(ListKind.COMPLETED)] == ["C"]
     assert long.of(ListKind.EXEMPT)[0].identity_code == "E"
     assert long.summary()[0].learners == 1  # the exempt person does not count
+
+
+def test_no_districts_when_the_roster_has_none() -> None:
+    schools = {"S1": SchoolRow("S1", "Trường A")}
+    lists = build_lists(
+        [result("A", "completed")], {"A": person("A", "A")}, schools, module="Mô đun 1"
+    )
+    assert lists.districts() == []
+    assert [line.dimension for line in lists.summary()] == [
+        "province",
+        "level",
+        "subject",
+        "school",
+    ]
