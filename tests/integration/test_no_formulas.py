@@ -15,6 +15,8 @@ from pathlib import Path
 from openpyxl import load_workbook
 
 from cli.sync_cmd import write_plan_files
+from grading.lists import PersonRow, ResultRow, SchoolRow, build_lists
+from reports.completion import ListHeading, write_workbook
 from reports.xlsx import SafeWorkbook, is_formula_like
 from roster.importer import import_roster
 from roster.model import School
@@ -112,3 +114,21 @@ def test_plan_workbook(tmp_path: Path) -> None:
     _, xlsx = write_plan_files(preview, tmp_path / "plan")
     texts = assert_no_formula(xlsx)
     assert "=1+1@gmail.com" in texts
+
+
+def test_completion_lists(tmp_path: Path) -> None:
+    people = {
+        f"P{i}": PersonRow(f"P{i}", value, school_code="S1", subject=value, exemption_reason=value)
+        for i, value in enumerate(HOSTILE)
+    }
+    outcomes = ("completed", "not_completed", "exempt", "reference")
+    results = [
+        ResultRow(code, f"C-{code}", outcomes[i % 4], explanation=HOSTILE[i])
+        for i, code in enumerate(people)
+    ]
+    lists = build_lists(results, people, {"S1": SchoolRow("S1", "=1+1", "-x")}, module="@m")
+    heading = ListHeading("=r", "+n", "@m", dt.date(2023, 9, 4), dt.date(2023, 9, 19),
+                          dt.datetime(2023, 10, 1, tzinfo=dt.UTC), "=scope")  # fmt: skip
+    texts = assert_no_formula(write_workbook(tmp_path / "tinh.xlsx", heading, lists))
+    assert "=cmd|' /C calc'!A0" in texts
+    assert "=1+1" in texts  # the school's name, in the lists and the summary
