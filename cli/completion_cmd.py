@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 
 from cli.context import EXIT_OK, EXIT_PROBLEMS, AppContext, print_json_error
 from config.settings import RunSettings
-from grading.lists import CompletionLists, PersonRow, ResultRow, SchoolRow, build_lists
+from grading.lists import CompletionLists, PersonRow, ResultRow, SchoolRow, build_lists, fold
 from reports.completion import ListHeading, file_stem, write_csv, write_workbook
 from scheduler.timeline import run_timeline
 from store.db import session_scope
@@ -115,14 +115,14 @@ def write_lists(
             scope=scope,
         )
 
-    names = {r.school_code: r.school_name for rows in lists.rows.values() for r in rows}
+    names = {
+        r.school_code: _school_scope(r.school_name) for rows in lists.rows.values() for r in rows
+    }
     scopes: list[tuple[str, str, CompletionLists]] = []
     if school is not None:
         if school not in names:
             raise NoResults(f"Trường {school} không có học viên nào trong đợt {run.id}.")
-        scopes.append(
-            (file_stem(school=school), f"Trường {names[school]}", lists.restrict(school=school))
-        )
+        scopes.append((file_stem(school=school), names[school], lists.restrict(school=school)))
     else:
         scopes.append((file_stem(), "Toàn tỉnh", lists))
         for district in lists.districts():
@@ -130,9 +130,7 @@ def write_lists(
                 (file_stem(district=district), district, lists.restrict(district=district))
             )
         for code in lists.schools():
-            scopes.append(
-                (file_stem(school=code), f"Trường {names[code]}", lists.restrict(school=code))
-            )
+            scopes.append((file_stem(school=code), names[code], lists.restrict(school=code)))
     written = Written(counts=scopes[0][2].counts())
     for stem, scope, scoped in scopes:
         if fmt == "csv":
@@ -140,6 +138,11 @@ def write_lists(
         else:
             written.files.append(write_workbook(folder / f"{stem}.xlsx", heading(scope), scoped))
     return written
+
+
+def _school_scope(name: str) -> str:
+    """A school as the title block names it: "Trường ..." once, whatever the roster wrote."""
+    return name if fold(name).startswith("truong") else f"Trường {name}"
 
 
 def list_command(

@@ -185,6 +185,9 @@ def test_workbooks_per_province_district_and_school(engine: Engine, tmp_path: Pa
         "Nguyễn Văn Bình",
     ]
     assert _rows(district["Chưa hoàn thành"])[TITLE_ROWS + 1 :] == []
+    assert "Phạm vi: Đồng Xoài" in [r[0] for r in _rows(district["Miễn"])]
+    school = load_workbook(tmp_path / "truong-s2.xlsx")
+    assert "Phạm vi: Trường THCS An Lộc" in [r[0] for r in _rows(school["Hoàn thành"])]
 
 
 def test_one_school_as_csv(engine: Engine, tmp_path: Path) -> None:
