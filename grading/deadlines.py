@@ -5,7 +5,8 @@ per-seat status) and the class's grading due instant from
 :func:`scheduler.timeline.run_timeline`, and passes ``now`` in. Without any pull the counts
 of submissions and grades are unknown (``None``), the learners still come from the roster.
 
-* submitted: the seat's reasons do not include ``not_submitted``;
+* submitted: the seat's reasons do not include ``not_submitted``; an exempt seat has no
+  reasons stored, so it counts as submitted only once it has a grade (it never waits);
 * graded: the seat has a final grade;
 * waiting: submitted but not graded yet.
 
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
 NOT_SUBMITTED = "not_submitted"
+EXEMPT = "exempt"  # the stored outcome of an exempt seat
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,9 +31,12 @@ class SeatStatus:
     identity_code: str
     reasons: tuple[str, ...]
     final_grade: float | None
+    exempt: bool = False
 
     @property
     def submitted(self) -> bool:
+        if self.exempt:
+            return self.graded
         return NOT_SUBMITTED not in self.reasons
 
     @property

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
-from grading.deadlines import Reporter, SeatStatus, parse_reasons
+from grading.deadlines import EXEMPT, Reporter, SeatStatus, parse_reasons
 from store.grading_repo import latest_pull
 from store.models import ClassMember, ClassStaff, LearnerResult, Person, TrainingClass
 
@@ -56,11 +56,12 @@ def load_deadline_rows(engine: Engine, run_id: str) -> DeadlineRows:
                     LearnerResult.identity_code,
                     LearnerResult.reasons,
                     LearnerResult.final_grade,
+                    LearnerResult.outcome,
                 ).where(LearnerResult.pull_id == pull.id)
             )
-            for class_code, code, reasons, grade in results:
+            for class_code, code, reasons, grade, outcome in results:
                 seats.setdefault(class_code, []).append(
-                    SeatStatus(code, parse_reasons(reasons), grade)
+                    SeatStatus(code, parse_reasons(reasons), grade, exempt=outcome == EXEMPT)
                 )
         return DeadlineRows(
             run_id=run_id,

@@ -97,7 +97,10 @@ def _seed(engine: Engine) -> None:
         )
 
 
-def _pull(engine: Engine, status: str, results: list[tuple[str, str, str, float | None]]) -> None:
+def _pull(
+    engine: Engine, status: str, results: list[tuple[str, str, str | None, float | None]]
+) -> None:
+    """``reasons`` None: an exempt seat (stored with no reasons)."""
     started = dt.datetime(2023, 10, 25, tzinfo=dt.UTC)
     with session_scope(engine) as session:
         pull = GradingPull(run_id=RUN.id, started_at=started, status=status)
@@ -112,8 +115,10 @@ def _pull(engine: Engine, status: str, results: list[tuple[str, str, str, float 
                     course_idnumber="BDTX-M4-2023-THCS-GV-TOAN",
                     run_id=RUN.id,
                     class_code=class_code,
-                    outcome="not_completed" if reasons else "completed",
-                    reasons=reasons,
+                    outcome="exempt"
+                    if reasons is None
+                    else ("not_completed" if reasons else "completed"),
+                    reasons=reasons or "",
                     final_grade=grade,
                 )
             )
@@ -179,6 +184,7 @@ def test_latest_finished_pull_and_files(
             ("L3", C1, "", 9.0),
             ("L4", C2, "", 7.5),
             ("L5", C2, "not_graded", None),
+            ("L6", C2, None, None),  # exempt: neither submitted nor waiting
         ],
     )
     # A newer pull that failed half-way does not count.
@@ -188,7 +194,7 @@ def test_latest_finished_pull_and_files(
     (run,) = payload["runs"]
     assert [c["class_code"] for c in run["classes"]] == [C2]
     (c2,) = run["classes"]
-    assert (c2["learners"], c2["submitted"], c2["graded"], c2["waiting"]) == (2, 2, 1, 1)
+    assert (c2["learners"], c2["submitted"], c2["graded"], c2["waiting"]) == (3, 2, 1, 1)
 
     payload = _run_json(ctx, capsys, out, class_code=C1)
     (run,) = payload["runs"]

@@ -52,6 +52,17 @@ def test_counts_submitted_graded_and_waiting() -> None:
     assert not row.overdue
 
 
+def test_exempt_seats_never_wait_for_a_grade() -> None:
+    exempt = [
+        SeatStatus("E1", (), None, exempt=True),  # stored with no reasons at all
+        SeatStatus("E2", (), 9.0, exempt=True),
+    ]
+    row = class_deadline(
+        "C1", reporters=[], roster_learners=2, seats=exempt, due=DUE, now=DUE, tz=VN
+    )
+    assert (row.learners, row.submitted, row.graded, row.waiting) == (2, 1, 1, 0)
+
+
 def test_without_a_pull_counts_come_from_the_roster() -> None:
     row = class_deadline(
         "C1",
