@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from grading.deadlines import EXEMPT, Reporter, SeatStatus, parse_reasons
@@ -50,14 +51,15 @@ def load_deadline_rows(engine: Engine, run_id: str) -> DeadlineRows:
         seats: dict[str, list[SeatStatus]] | None = None
         if pull is not None:
             seats = {}
-            results = session.exec(
-                select(
-                    LearnerResult.class_code,
-                    LearnerResult.identity_code,
-                    LearnerResult.reasons,
-                    LearnerResult.final_grade,
-                    LearnerResult.outcome,
-                ).where(LearnerResult.pull_id == pull.id)
+            # five columns: more than sqlmodel's typed select() takes
+            results = session.execute(
+                sa_select(
+                    col(LearnerResult.class_code),
+                    col(LearnerResult.identity_code),
+                    col(LearnerResult.reasons),
+                    col(LearnerResult.final_grade),
+                    col(LearnerResult.outcome),
+                ).where(col(LearnerResult.pull_id) == pull.id)
             )
             for class_code, code, reasons, grade, outcome in results:
                 seats.setdefault(class_code, []).append(
