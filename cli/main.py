@@ -422,7 +422,7 @@ def grading_deadlines(
     """Reporters' grading deadlines: per class, what waits for a grade and the days left."""
     from cli.deadlines_cmd import show_deadlines
 
-    with _context(config, quiet=as_json) as ctx:
+    with _context(config, quiet=as_json, as_json=as_json) as ctx:
         raise typer.Exit(
             show_deadlines(
                 ctx,

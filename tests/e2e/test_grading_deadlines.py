@@ -45,3 +45,11 @@ def test_deadlines_before_any_pull(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert mine
     assert all(reporter in [r["identity_code"] for r in c["reporters"]] for c in mine)
     assert len(mine) < len(classes)
+
+
+def test_unknown_run_is_a_settings_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    isolate(monkeypatch, tmp_path)
+    write_config(tmp_path)
+    result = bdtx("grading", "deadlines", "--run", "M9-2099", "--json")
+    assert result.exit_code == 2, result.output
+    assert as_json(result)["ok"] is False
