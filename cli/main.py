@@ -403,6 +403,39 @@ def grading_pull(
         raise typer.Exit(run_pull(ctx, run or [], as_json=as_json, now=_now))
 
 
+@grading_app.command("deadlines")
+def grading_deadlines(
+    run: Annotated[
+        list[str] | None, typer.Option("--run", help="A run id (default: every run).")
+    ] = None,
+    reporter: Annotated[
+        str | None, typer.Option("--reporter", help="Only this reporter's classes (identity code).")
+    ] = None,
+    class_code: Annotated[str | None, typer.Option("--class", help="Only this class.")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Where the workbooks and calendars go (var/deadlines)."),
+    ] = None,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Reporters' grading deadlines: per class, what waits for a grade and the days left."""
+    from cli.deadlines_cmd import show_deadlines
+
+    with _context(config, quiet=as_json, as_json=as_json) as ctx:
+        raise typer.Exit(
+            show_deadlines(
+                ctx,
+                run or [],
+                reporter=reporter,
+                class_code=class_code,
+                out_dir=out,
+                as_json=as_json,
+                now=_now,
+            )
+        )
+
+
 # -- completion lists --------------------------------------------------------------------
 
 completion_app = typer.Typer(help="Completion lists of a run (Excel, CSV).", no_args_is_help=True)
