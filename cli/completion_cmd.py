@@ -14,7 +14,15 @@ from sqlmodel import Session, select
 
 from cli.context import EXIT_OK, EXIT_PROBLEMS, AppContext, print_json_error
 from config.settings import RunSettings
-from grading.lists import CompletionLists, PersonRow, ResultRow, SchoolRow, build_lists, fold
+from grading.lists import (
+    CompletionLists,
+    PersonRow,
+    ResultRow,
+    SchoolRow,
+    build_lists,
+    exempt_without_seat,
+    fold,
+)
 from reports.completion import ListHeading, file_stem, write_csv, write_workbook
 from scheduler.timeline import run_timeline
 from store.db import session_scope
@@ -56,6 +64,10 @@ def _load(session: Session, run: RunSettings) -> tuple[CompletionLists, dt.datet
         for r in results_of(session, pull.id)
     ]
     codes = {r.identity_code for r in results}
+    stored = session.exec(
+        select(Person).where(Person.status == "active", Person.exemption == "exempt")
+    )
+    exempt = {p.identity_code for p in stored}
     people = {
         p.identity_code: PersonRow(
             identity_code=p.identity_code,
@@ -67,10 +79,14 @@ def _load(session: Session, run: RunSettings) -> tuple[CompletionLists, dt.datet
             subject=p.subject,
             audience=p.audience,
             exemption_reason=p.exemption_reason,
+            exempt=p.identity_code in exempt,
         )
         for p in session.exec(select(Person))
-        if p.identity_code in codes
+        if p.identity_code in codes or p.identity_code in exempt
     }
+    results += exempt_without_seat(
+        people.values(), codes, levels=run.levels, audiences=run.audiences
+    )
     schools = {s.code: SchoolRow(s.code, s.name, s.district) for s in session.exec(select(School))}
     lists = build_lists(
         results,

@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -65,6 +65,7 @@ class PersonRow:
     subject: str = ""
     audience: str = ""
     exemption_reason: str = ""
+    exempt: bool = False  # miễn: not trained this year, listed as exempt
 
 
 @dataclass(frozen=True)
@@ -235,6 +236,28 @@ def build_lists(
         rows={kind: tuple(sorted(found, key=_row_key)) for kind, found in rows.items()},
         placed=tuple(placed),
     )
+
+
+def exempt_without_seat(
+    people: Iterable[PersonRow],
+    seated: Collection[str],
+    *,
+    levels: Collection[str],
+    audiences: Collection[str],
+) -> list[ResultRow]:
+    """Exempt people of the run's levels and audiences who hold no seat in it.
+
+    Exempt people (miễn) are not enrolled, so no pull decides them; the lists still name
+    them, as exempt with the school's reason, never as not completed.
+    """
+    return [
+        ResultRow(identity_code=p.identity_code, course_idnumber="", outcome=Outcome.EXEMPT.value)
+        for p in people
+        if p.exempt
+        and p.identity_code not in seated
+        and p.level in levels
+        and p.audience in audiences
+    ]
 
 
 def _reason(outcome: Outcome, result: ResultRow, person: PersonRow) -> str:

@@ -11,6 +11,7 @@ from grading.lists import (
     ResultRow,
     SchoolRow,
     build_lists,
+    exempt_without_seat,
     fold,
     name_key,
     slug,
@@ -191,3 +192,26 @@ def test_no_districts_when_the_roster_has_none() -> None:
         "subject",
         "school",
     ]
+
+
+def test_exempt_people_without_a_seat_are_listed_as_exempt_with_their_reason() -> None:
+    """Exempt people are not enrolled, so no pull decides them: the lists still name them."""
+    from dataclasses import replace
+
+    retiring = replace(person("E1", "Lê Văn Hưu", exemption_reason="Nghỉ hưu"), exempt=True)
+    other_level = replace(person("E2", "Trần Thị Lan"), exempt=True, level="THPT")
+    seated = replace(person("E3", "Phạm Văn Đồng"), exempt=True)
+    not_exempt = person("N1", "Ngô Thì Nhậm")
+    people = [retiring, other_level, seated, not_exempt]
+    extra = exempt_without_seat(people, {"E3"}, levels={"THCS"}, audiences={"GV", "CBQL"})
+    assert [r.identity_code for r in extra] == ["E1"]
+    lists = build_lists(
+        [result("E3", "exempt"), *extra],
+        {p.identity_code: p for p in people},
+        SCHOOLS,
+        module="Mô đun 4",
+    )
+    exempt = lists.of(ListKind.EXEMPT)
+    assert [(r.identity_code, r.reason) for r in exempt] == [("E1", "Nghỉ hưu"), ("E3", "")]
+    assert lists.counts()["exempt"] == 2
+    assert not lists.of(ListKind.NOT_COMPLETED)
