@@ -600,56 +600,6 @@ def _replay(name: str) -> tuple[Any, list[tuple[str, str]]]:
 # ---- comparing ---------------------------------------------------------------------------------
 
 
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "list"
-    return "object"
-
-
-def shape_mismatches(expected: Any, actual: Any, path: str = "$") -> list[str]:
-    """Every place where ``actual`` does not have the JSON shape of ``expected``."""
-    if _kind(expected) != _kind(actual):
-        return [f"{path}: expected {_kind(expected)}, got {_kind(actual)} ({str(actual)[:80]})"]
-    if isinstance(expected, dict):
-        problems: list[str] = []
-        missing = sorted(set(expected) - set(actual))
-        extra = sorted(set(actual) - set(expected))
-        if missing:
-            problems.append(f"{path}: missing keys {missing}")
-        if extra:
-            problems.append(f"{path}: unexpected keys {extra}")
-        for key in sorted(set(expected) & set(actual)):
-            problems.extend(shape_mismatches(expected[key], actual[key], f"{path}.{key}"))
-        return problems
-    if isinstance(expected, list):
-        if not expected or not actual:
-            return (
-                []
-                if not expected and not actual
-                else [f"{path}: expected {len(expected)} items, got {len(actual)}"]
-            )
-        problems = []
-        for index, item in enumerate(actual):
-            attempts = [
-                shape_mismatches(candidate, item, f"{path}[{index}]") for candidate in expected
-            ]
-            if all(attempts):
-                closest = attempts[0]
-                for attempt in attempts[1:]:
-                    closest = attempt if len(attempt) < len(closest) else closest
-                problems.extend(closest)
-        return problems
-    return []
-
-
 def _error_mismatches(expected: dict[str, Any], actual: Any, trimmed: dict[str, Any]) -> list[str]:
     """Errors match on ``exception``, ``errorcode``, ``message`` and ``debuginfo``."""
     if not isinstance(actual, dict) or "exception" not in actual:
