@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sandbox import access, errors
 from sandbox.registry import CallContext
 from sandbox.state import Activity, Course, User
@@ -79,3 +81,27 @@ def module_icon_url(ctx: CallContext, modname: str) -> str:
 def module_view_url(ctx: CallContext, activity: Activity) -> str:
     """The ``/mod/<name>/view.php?id=<cmid>`` URL of an activity."""
     return f"{ctx.options.wwwroot}/mod/{activity.modname}/view.php?id={activity.cmid}"
+
+
+def feedback_item_record(activity: Activity, item: dict[str, Any], position: int) -> dict[str, Any]:
+    """One question of a feedback form, as mod_feedback_get_items and _get_analysis give it."""
+    return {
+        "id": item["id"],
+        "feedback": activity.instance,
+        "template": 0,
+        "name": item["name"],
+        "nameformat": 1,
+        "label": item["label"],
+        "presentation": item["presentation"],
+        "presentationformat": 1,
+        "typ": item["typ"],
+        "hasvalue": 1,
+        "position": position,
+        "required": bool(item.get("required", False)),
+        "dependitem": 0,
+        "dependvalue": "",
+        "options": "h",
+        "itemfiles": [],
+        "itemnumber": position,
+        "otherdata": None,
+    }

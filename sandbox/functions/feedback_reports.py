@@ -16,7 +16,7 @@ import json
 from typing import Any
 
 from sandbox import access, errors
-from sandbox.functions.common import module_instance
+from sandbox.functions.common import feedback_item_record, module_instance
 from sandbox.params import Param, S, V, default
 from sandbox.registry import CallContext, ws_function
 from sandbox.state import Activity, Site, User
@@ -218,33 +218,10 @@ def get_analysis(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
                     separators=(",", ":"),
                 )
             )
-        itemsdata.append({"item": _item_record(activity, item, position), "data": data})
+        itemsdata.append({"item": feedback_item_record(activity, item, position), "data": data})
     return {
         "completedcount": len(responses),
         "itemscount": len(items),
         "itemsdata": itemsdata,
         "warnings": [],
-    }
-
-
-def _item_record(activity: Activity, item: dict[str, Any], position: int) -> dict[str, Any]:
-    return {
-        "id": item["id"],
-        "feedback": activity.instance,
-        "template": 0,
-        "name": item["name"],
-        "nameformat": 1,
-        "label": item["label"],
-        "presentation": item["presentation"],
-        "presentationformat": 1,
-        "typ": item["typ"],
-        "hasvalue": 1,
-        "position": position,
-        "required": bool(item.get("required", False)),
-        "dependitem": 0,
-        "dependvalue": "",
-        "options": "h",
-        "itemfiles": [],
-        "itemnumber": position,
-        "otherdata": None,
     }

@@ -5,7 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from sandbox import access, completion
-from sandbox.functions.common import module_instance, require_course_login
+from sandbox.functions.common import (
+    feedback_item_record,
+    module_instance,
+    require_course_login,
+)
 from sandbox.params import M, Param, S, V, default
 from sandbox.registry import CallContext, ws_function
 from sandbox.state import Activity, FeedbackResponse
@@ -50,26 +54,7 @@ def get_items(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
             ],
         }
     items = [
-        {
-            "id": item["id"],
-            "feedback": activity.instance,
-            "template": 0,
-            "name": item["name"],
-            "nameformat": 1,
-            "label": item["label"],
-            "presentation": item["presentation"],
-            "presentationformat": 1,
-            "typ": item["typ"],
-            "hasvalue": 1,
-            "position": position,
-            "required": False,
-            "dependitem": 0,
-            "dependvalue": "",
-            "options": "h",
-            "itemfiles": [],
-            "itemnumber": position,
-            "otherdata": None,
-        }
+        feedback_item_record(activity, item, position)
         for position, item in enumerate(activity.settings.get("items", []), 1)
     ]
     return {"items": items, "warnings": []}
