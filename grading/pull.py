@@ -241,6 +241,17 @@ def _learner_seats(desired: DesiredState, course: str) -> list[DesiredEnrolment]
     )
 
 
+def _learner_ids(
+    desired: DesiredState, facts: CourseFacts, accounts: Mapping[str, int]
+) -> list[int]:
+    """LMS ids of the course's learners that have an account."""
+    return [
+        accounts[e.identity_code]
+        for e in _learner_seats(desired, facts.idnumber)
+        if e.identity_code in accounts
+    ]
+
+
 def pull_run(
     lms: MoodleLms,
     desired: DesiredState,
@@ -264,12 +275,7 @@ def pull_run(
     courses = [CourseFacts(idnumber, found[idnumber]) for idnumber in sorted(found)]
     graded_wanted = set(policy.required_activities) | {ids.final}
     for facts in courses:
-        learner_ids = [
-            accounts[e.identity_code]
-            for e in _learner_seats(desired, facts.idnumber)
-            if e.identity_code in accounts
-        ]
-        one_by_one = _read_grade_items(lms, facts, learner_ids)
+        one_by_one = _read_grade_items(lms, facts, _learner_ids(desired, facts, accounts))
         if one_by_one:
             problems.append(
                 f"Khóa học {facts.idnumber}: {one_by_one} học viên đã hết thời hạn ghi danh, "
@@ -296,12 +302,7 @@ def pull_run(
     ungraded = _ungraded_required(policy, courses)
     if ungraded:
         for facts in courses:
-            learners = [
-                accounts[e.identity_code]
-                for e in _learner_seats(desired, facts.idnumber)
-                if e.identity_code in accounts
-            ]
-            _read_completion(lms, facts, learners, ungraded)
+            _read_completion(lms, facts, _learner_ids(desired, facts, accounts), ungraded)
 
     evidence: list[LearnerEvidence] = []
     survey_positive: dict[str, bool] = {}
