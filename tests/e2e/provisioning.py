@@ -147,3 +147,14 @@ def snapshot(site: Site) -> LmsSnapshot:
                     idnumber_of[u] for u in members
                 )
     return LmsSnapshot(users, duplicates, enrolments, groups)
+
+
+def provisioned_sample(folder: Path, clock: dt.datetime) -> Province:
+    """Module 4 of the sample provisioned into a fresh sandbox LMS, state in ``folder``."""
+    ctx = AppContext(settings=province_settings(f"sqlite:///{folder / 'state.sqlite'}"))
+    ctx.sandbox_state_file = folder / "sandbox.json"
+    province = Province(ctx, clock)
+    province.import_roster(SAMPLE)
+    report = province.apply()
+    assert report.status == "done", report.result.failures()[:5]
+    return province

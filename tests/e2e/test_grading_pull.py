@@ -16,7 +16,6 @@ from dataclasses import dataclass
 import pytest
 from sqlmodel import select
 
-from cli.context import AppContext
 from grading.pull import RunPull, pull_run
 from grading.rule import CompletionPolicy, Outcome, Reason, decide_run
 from sandbox.lms import SandboxLms
@@ -24,7 +23,7 @@ from sandbox.options import TEMPLATE_D0
 from store.db import session_scope
 from store.models import LmsAccount
 from sync.desired import load_desired
-from tests.e2e.provisioning import SAMPLE, Province, province_settings
+from tests.e2e.provisioning import Province, provisioned_sample
 from tests.sandbox_acting import act_as
 
 DAY = 86400
@@ -47,13 +46,8 @@ class ClassInLms:
 
 @pytest.fixture(scope="module")
 def province(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Province]:
-    folder = tmp_path_factory.mktemp("pull")
-    ctx = AppContext(settings=province_settings(f"sqlite:///{folder / 'state.sqlite'}"))
-    ctx.sandbox_state_file = folder / "sandbox.json"
-    province = Province(ctx, BEFORE_RUN)
-    province.import_roster(SAMPLE)
-    report = province.apply()
-    assert report.status == "done"
+    province = provisioned_sample(tmp_path_factory.mktemp("pull"), BEFORE_RUN)
+    ctx = province.ctx
     yield province
     ctx.close()
 

@@ -18,10 +18,9 @@ from typing import Any
 
 import pytest
 
-from cli.context import AppContext
 from sandbox import MoodleError
 from sandbox.state import Site
-from tests.e2e.provisioning import SAMPLE, Province, province_settings
+from tests.e2e.provisioning import Province, provisioned_sample
 from tests.sandbox_acting import act_as
 
 BEFORE_RUN = dt.datetime(2023, 8, 20, 8, 0, tzinfo=dt.UTC)
@@ -42,13 +41,8 @@ class Classroom:
 
 @pytest.fixture(scope="module")
 def province(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Province]:
-    folder = tmp_path_factory.mktemp("province")
-    ctx = AppContext(settings=province_settings(f"sqlite:///{folder / 'state.sqlite'}"))
-    ctx.sandbox_state_file = folder / "sandbox.json"
-    province = Province(ctx, BEFORE_RUN)
-    province.import_roster(SAMPLE)
-    report = province.apply()
-    assert report.status == "done", report.result.failures()[:5]
+    province = provisioned_sample(tmp_path_factory.mktemp("province"), BEFORE_RUN)
+    ctx = province.ctx
     # Reporters act while their enrolments run (Moodle's course grade report lists active
     # enrolments only).
     in_the_run = dt.datetime(2023, 9, 20, 8, 0, tzinfo=dt.UTC).timestamp()
