@@ -30,6 +30,7 @@ class ListJournal:
         self.latest: dict[int, ActionOutcome] = {}
         self.sent: list[Batch] = []
         self.answered: list[Batch] = []
+        self.keys_of: dict[int, frozenset[str]] = {}  # batch seq -> its actions' keys
         self.accounts: dict[str, tuple[int, str]] = {}
         self.suspended: dict[str, bool] = {}
 
@@ -40,6 +41,7 @@ class ListJournal:
     def sending(self, batch: Batch, actions: Sequence[Action]) -> None:
         assert len(actions) == batch.size
         self.sent.append(batch)
+        self.keys_of[batch.seq] = frozenset(a.key for a in actions)
 
     def record(self, outcomes: Sequence[ActionOutcome], batch: Batch | None = None) -> None:
         self.latest.update((id(o.action), o) for o in outcomes)
