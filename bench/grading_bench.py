@@ -24,7 +24,6 @@ from pydantic import SecretStr
 from sync_bench import M4, NOW, SAMPLE, SITE_FIELDS, _free_port, _wait_for
 
 from cli.context import AppContext, tune_gc
-from cli.roster_cmd import import_files
 from config.settings import (
     DatabaseSettings,
     LmsSettings,
@@ -33,6 +32,7 @@ from config.settings import (
     Settings,
 )
 from grading import service as grading
+from roster.service import import_files
 from sandbox.lms import SandboxLms
 from sandbox.options import SandboxOptions
 from sandbox.server import serve

@@ -1,7 +1,7 @@
 """Roster benchmark: read + validate, store, report and allocate one province's roster.
 
 Times the steps ``bdtx run`` takes before it talks to the LMS, in its order
-(``cli.roster_cmd.import_files``, then ``store.classes_repo.allocate_run`` per run), on a
+(``roster.service.import_files``, then ``store.classes_repo.allocate_run`` per run), on a
 fresh SQLite state database in a temporary working directory:
 
     python bench/roster_bench.py [--data DIR] [--runs M4-2023 ...] [--profile N]
@@ -41,9 +41,9 @@ from cli.context import (
     AppContext,
     tune_gc,
 )
-from cli.roster_cmd import REPORTS_DIR, read_roster
 from config.settings import DEFAULT_CONFIG_FILE, DatabaseSettings, RosterSettings, load_settings
 from roster.report import write_report
+from roster.service import REPORTS_DIR, read_roster
 from store.classes_repo import RunAllocation, allocate_run
 from store.db import session_scope
 from store.roster_repo import save_import

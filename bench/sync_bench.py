@@ -41,7 +41,6 @@ from cli.context import (
     AppContext,
     tune_gc,
 )
-from cli.roster_cmd import import_files
 from config.settings import (
     DEFAULT_CONFIG_FILE,
     DatabaseSettings,
@@ -53,6 +52,7 @@ from config.settings import (
     load_settings,
 )
 from connector.client import FunctionStats, MoodleClient
+from roster.service import import_files
 from sandbox.lms import SandboxLms
 from sandbox.options import SandboxOptions
 from sandbox.server import serve

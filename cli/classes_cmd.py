@@ -12,27 +12,12 @@ from sqlmodel import col, select
 
 from cli.context import EXIT_OK, EXIT_PROBLEMS, AppContext
 from cli.roster_cmd import refuse
-from config.settings import RunSettings
 from roster.reporters import MissingReporter
-from store.classes_repo import RunAllocation, allocate_run
+from roster.service import allocate_runs
+from store.classes_repo import RunAllocation
 from store.db import session_scope
 from store.models import ClassMember, ClassStaff, Person, TrainingClass
-from sync import service
 from sync.safety import NeedsAccept
-
-
-def allocate_runs(
-    ctx: AppContext, runs: list[RunSettings], *, accept: bool = False
-) -> list[RunAllocation]:
-    """Allocate each run from the stored roster and save it (one transaction).
-
-    Raises NeedsAccept, having stored nothing, when a run would move more learners between
-    classes than ``[classes] max_moves`` allows and ``accept`` is not given.
-    """
-    limits = None if accept else service.thresholds(ctx.settings)
-    size = ctx.settings.max_class_size
-    with session_scope(ctx.engine()) as session:
-        return [allocate_run(session, run, max_class_size=size, limits=limits) for run in runs]
 
 
 def allocation_table(results: list[RunAllocation]) -> Table:

@@ -14,20 +14,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from cli.classes_cmd import allocate_runs, allocation_table
+from cli.classes_cmd import allocation_table
 from cli.context import EXIT_LMS, EXIT_NEEDS_ACCEPT, EXIT_OK, EXIT_PROBLEMS, AppContext
-from cli.roster_cmd import (
-    EXIT_NOT_A_ROSTER,
-    changes_table,
-    import_files,
-    import_warnings,
-    print_warnings,
-    refuse,
-)
+from cli.roster_cmd import EXIT_NOT_A_ROSTER, changes_table, print_warnings, refuse
 from cli.sync_cmd import apply_with_progress, plan_table
 from roster.errors import RosterFormatError
 from roster.reasons import Status
 from roster.report import summary_table
+from roster.service import allocate_runs, import_files, import_warnings
 from sync import service
 from sync.safety import NeedsAccept
 

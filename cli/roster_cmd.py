@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import json
 import shutil
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
 
 from rich.markup import escape
 from rich.table import Table
-from sqlmodel import select
 
 from cli.context import (
     EXIT_NEEDS_ACCEPT,
@@ -22,120 +19,16 @@ from cli.context import (
     AppContext,
     print_json_error,
 )
-from config.settings import RosterSettings, RunSettings
-from roster.eligibility import EligibilityPolicy, PrerequisitePolicy
-from roster.errors import BadHeaderError, RosterFormatError
-from roster.headers import RosterKind
-from roster.importer import ImportOptions, build_result, read_schools
-from roster.model import ImportResult, School
-from roster.readers import RawRow, read_rows
+from roster.errors import RosterFormatError
+from roster.model import ImportResult
 from roster.reasons import Status
-from roster.report import summary_table, write_report
-from roster.validate import ValidationRules
+from roster.report import summary_table
+from roster.service import REPORTS_DIR, import_files, import_warnings
 from store.db import session_scope
-from store.models import School as StoredSchool
-from store.roster_repo import ImportChanges, latest_import, save_import
-from sync import service
+from store.roster_repo import ImportChanges, latest_import
 from sync.safety import NeedsAccept
 
 EXIT_NOT_A_ROSTER = 5
-REPORTS_DIR = Path("var/reports")
-
-
-@dataclass
-class RosterFiles:
-    """The files of one import, sorted by what they hold."""
-
-    schools: Path | None = None
-    learners: list[Path] = field(default_factory=list)
-    core_staff: list[Path] = field(default_factory=list)
-
-
-def detect_kind(path: Path, options: ImportOptions) -> RosterKind:
-    """Which list ``path`` holds, from its header row; RosterFormatError if none."""
-    last_error: RosterFormatError | None = None
-    for kind in (RosterKind.SCHOOLS, RosterKind.CORE_STAFF, RosterKind.LEARNERS):
-        try:
-            next(iter(read_rows(path, kind, header_overrides=options.header_overrides)), None)
-        except BadHeaderError:
-            raise  # the header is recognised but broken: no other kind will fit better
-        except RosterFormatError as error:
-            last_error = error
-            continue
-        return kind
-    assert last_error is not None
-    raise last_error
-
-
-def sort_files(paths: Iterable[Path], options: ImportOptions) -> RosterFiles:
-    files = RosterFiles()
-    for path in paths:
-        kind = detect_kind(path, options)
-        if kind is RosterKind.SCHOOLS:
-            if files.schools is not None:
-                raise RosterFormatError(
-                    "chỉ được có một danh sách trường trong một lần nhập.", file=path.name
-                )
-            files.schools = path
-        elif kind is RosterKind.CORE_STAFF:
-            files.core_staff.append(path)
-        else:
-            files.learners.append(path)
-    if not files.learners:
-        raise RosterFormatError(
-            "không có danh sách học viên "
-            "(cần cột Mã định danh, Họ và tên, Email, Đơn vị công tác...).",
-            file=", ".join(p.name for p in paths) or "(không có tệp)",
-        )
-    return files
-
-
-def import_options(settings: RosterSettings, username_pattern: str) -> ImportOptions:
-    prerequisite = (
-        PrerequisitePolicy.ROUTE
-        if settings.without_modules_123 == "route"
-        else PrerequisitePolicy.EXCLUDE
-    )
-    assume = {"done": True, "not_done": False}.get(settings.assume_modules_123 or "")
-    return ImportOptions(
-        header_overrides=settings.header_overrides,
-        rules=ValidationRules(username_pattern=username_pattern, assume_modules_123=assume),
-        policy=EligibilityPolicy(prerequisite=prerequisite),
-    )
-
-
-def _rows(paths: Sequence[Path], kind: RosterKind, options: ImportOptions) -> Iterable[RawRow]:
-    return itertools.chain.from_iterable(
-        read_rows(p, kind, header_overrides=options.header_overrides) for p in paths
-    )
-
-
-def read_roster(ctx: AppContext, paths: Sequence[Path], *, today: dt.date) -> ImportResult:
-    """Validate the files (schools from the file, else from the last import)."""
-    options = import_options(ctx.settings.roster, ctx.settings.provisioning.username_pattern)
-    files = sort_files(paths, options)
-    if files.schools is not None:
-        schools: Sequence[School] = read_schools(
-            files.schools, header_overrides=options.header_overrides
-        )
-    else:
-        with session_scope(ctx.engine()) as session:
-            stored = list(session.exec(select(StoredSchool)))
-        if not stored:
-            raise RosterFormatError(
-                "chưa có danh sách trường: "
-                "nhập kèm tệp danh sách trường (Mã trường, Tên trường...).",
-                file=", ".join(p.name for p in paths),
-            )
-        schools = [School(s.code, s.name, s.kind, s.district, s.cluster) for s in stored]
-    return build_result(
-        _rows(files.learners, RosterKind.LEARNERS, options),
-        _rows(files.core_staff, RosterKind.CORE_STAFF, options),
-        schools,
-        today=today,
-        rules=options.rules,
-        policy=options.policy,
-    )
 
 
 def summary_json(
@@ -156,37 +49,6 @@ def summary_json(
     }
 
 
-def locked_school_changes(
-    changes: ImportChanges, runs: Sequence[RunSettings], today: dt.date
-) -> dict[str, list[str]]:
-    """Per run past its unit lock date: who changed school (kept in their class)."""
-    moved = sorted(code for code, fields in changes.changed.items() if "school_code" in fields)
-    return {
-        run.id: moved
-        for run in runs
-        if moved and run.unit_lock_date is not None and today > run.unit_lock_date
-    }
-
-
-def import_warnings(
-    ctx: AppContext, result: ImportResult, changes: ImportChanges | None, today: dt.date
-) -> list[str]:
-    """What an import warns about, the same for the tables and for ``--json``: the files'
-    notices (unknown columns, assumed values), then school changes after a lock date."""
-    warnings = list(result.notices)
-    if changes is None:
-        return warnings
-    for run_id, codes in locked_school_changes(changes, ctx.settings.runs, today).items():
-        lock = ctx.settings.run(run_id).unit_lock_date
-        assert lock is not None
-        warnings.append(
-            f"Đợt {run_id}: {len(codes)} người đổi đơn vị sau ngày khóa "
-            f"{lock:%d/%m/%Y} — giữ nguyên lớp của đợt: {', '.join(codes[:20])}"
-            f"{' …' if len(codes) > 20 else ''}"
-        )
-    return warnings
-
-
 def print_warnings(ctx: AppContext, warnings: Sequence[str]) -> None:
     for warning in warnings:
         ctx.console.print(f"[yellow]{escape(warning)}[/yellow]")
@@ -202,34 +64,6 @@ def changes_table(changes: ImportChanges) -> Table:
     table.add_row("Trở lại danh sách", str(len(changes.returned)))
     table.add_row("Không đổi", str(changes.unchanged))
     return table
-
-
-def import_files(
-    ctx: AppContext,
-    paths: Sequence[Path],
-    *,
-    now: dt.datetime,
-    dry_run: bool = False,
-    accept: bool = False,
-) -> tuple[ImportResult, ImportChanges | None, Path]:
-    """Validate, store (unless dry run) and write the report; the use case behind the CLI.
-
-    Raises NeedsAccept, having stored nothing, when the import would mark more people as
-    left than ``[roster] max_leavers`` allows and ``accept`` is not given.
-    """
-    result = read_roster(ctx, paths, today=now.date())
-    changes = None
-    REPORTS_DIR.mkdir(parents=True, exist_ok=True)
-    report_path = REPORTS_DIR / "roster-dry-run.xlsx"
-    if not dry_run:
-        limits = None if accept else service.thresholds(ctx.settings)
-        with session_scope(ctx.engine()) as session:
-            record, changes = save_import(
-                session, result, files=[str(p) for p in paths], now=now, limits=limits
-            )
-        report_path = REPORTS_DIR / f"roster-import-{record.id}.xlsx"
-    write_report(result, report_path)
-    return result, changes, report_path
 
 
 def run_import(

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cli.context import AppContext
-from cli.roster_cmd import import_files
 from config.settings import (
     DatabaseSettings,
     LmsSettings,
@@ -17,6 +16,7 @@ from config.settings import (
     RunSettings,
     Settings,
 )
+from roster.service import import_files
 from sandbox.state import Site
 from store.classes_repo import RunAllocation, allocate_run
 from store.db import session_scope

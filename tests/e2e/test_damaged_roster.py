@@ -18,7 +18,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import SQLModel
 
 from cli.context import AppContext
-from cli.roster_cmd import import_files
+from roster.service import import_files
 from store.db import session_scope
 from sync.model import ActionKind
 from sync.service import NeedsAccept

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from cli.roster_cmd import locked_school_changes
 from config.settings import RunSettings
+from roster.service import locked_school_changes
 from store.roster_repo import ImportChanges
 
 LOCKED = RunSettings(

@@ -1,0 +1,1 @@
+"""The application: the composition root the CLI and the daemon both build on."""
