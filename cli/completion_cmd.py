@@ -1,16 +1,20 @@
-"""``bdtx completion list``: the completion lists of a run, as Excel workbooks or CSV files."""
+"""``bdtx completion list|close|year``: a run's completion lists (Excel or CSV), closing a
+run, the year results."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 
-from cli.context import EXIT_OK, EXIT_PROBLEMS, AppContext, print_json_error
+from cli.context import EXIT_NEEDS_ACCEPT, EXIT_OK, EXIT_PROBLEMS, AppContext, print_json_error
+from grading.closing import ClosingReport, ClosingTooEarly, close_run
 from grading.publish import FORMATS, LISTS_DIR, NoResults, write_lists
 
-__all__ = ["FORMATS", "list_command"]
+__all__ = ["FORMATS", "close_command", "list_command"]
 
 
 def list_command(
@@ -45,3 +49,76 @@ def list_command(
     for path in written.files:
         ctx.console.print(f"  {path}")
     return EXIT_OK
+
+
+def _closing_dict(report: ClosingReport) -> dict[str, Any]:
+    writeback = report.writeback
+    return {
+        "ok": True,
+        "run_id": report.run_id,
+        "status": report.status,
+        "forced": report.forced,
+        "resumed": report.resumed,
+        "started_at": report.started_at.isoformat(),
+        "finished_at": report.finished_at.isoformat() if report.finished_at else None,
+        "pull_id": report.pull_id,
+        "counts": dict(report.counts),
+        "written": writeback.sent if writeback else 0,
+        "files": list(report.files),
+        "problems": list(report.problems),
+        "corrections": list(report.corrections),
+        "calls": dict(writeback.calls) if writeback else {},
+    }
+
+
+def close_command(
+    ctx: AppContext,
+    run_id: str,
+    *,
+    force: bool,
+    fmt: str,
+    out: Path | None,
+    as_json: bool,
+    now: dt.datetime,
+) -> int:
+    """Close a run: last pull, write-back, lists; once (a closed run is only reported)."""
+    run = ctx.settings.run(run_id)
+    try:
+        report = close_run(
+            ctx.engine(),
+            ctx.lms(),
+            ctx.settings,
+            run.id,
+            now=now,
+            lists_dir=out or LISTS_DIR,
+            force=force,
+            fmt=fmt,
+        )
+    except ClosingTooEarly as error:
+        Console(stderr=True).print(f"[red]{error}[/red]")
+        if as_json:
+            print_json_error(str(error), EXIT_NEEDS_ACCEPT, "too_early")
+        return EXIT_NEEDS_ACCEPT
+    exit_code = EXIT_OK if report.status in ("done", "already_closed") else EXIT_PROBLEMS
+    if as_json:
+        print(json.dumps(_closing_dict(report), ensure_ascii=False))
+        return exit_code
+    tz = ctx.settings.site_zone()
+    if report.status == "already_closed":
+        when = report.finished_at.astimezone(tz) if report.finished_at else report.started_at
+        ctx.console.print(
+            f"Đợt {run.id} đã được tổng kết lúc {when:%H:%M %d/%m/%Y}; không làm lại. "
+            f"Danh sách: {len(report.files)} tệp."
+        )
+        return exit_code
+    ctx.console.print(f"Tổng kết đợt {run.id} (lần lấy dữ liệu #{report.pull_id}):")
+    for key, count in report.counts.items():
+        ctx.console.print(f"  {key}: {count}")
+    ctx.console.print(f"Đã ghi {len(report.files)} tệp danh sách.")
+    for line in (*report.problems, *report.corrections):
+        ctx.console.print(f"[yellow]{line}[/yellow]")
+    if report.status != "done":
+        ctx.console.print(
+            "[yellow]Chưa tổng kết xong: chạy lại lệnh này để tiếp tục từ chỗ đã dừng.[/yellow]"
+        )
+    return exit_code

@@ -45,7 +45,8 @@ def print_json_error(message: str, exit_code: int, kind: str) -> None:
 
     ``{"ok": false, "error": <message>, "error_kind": <kind>, "exit_code": <code>}``;
     ``kind`` says what went wrong: ``settings``, ``lms``, ``needs_accept``,
-    ``not_a_roster``, ``no_results`` (no finished grading pull to list), ``internal``.
+    ``not_a_roster``, ``no_results`` (no finished grading pull to list), ``too_early``
+    (a run closed before its grading window ends, without ``--force``), ``internal``.
     """
     body = {"ok": False, "error": message, "error_kind": kind, "exit_code": exit_code}
     print(json.dumps(body, ensure_ascii=False), flush=True)
@@ -151,8 +152,11 @@ class AppContext:
         """The in-process sandbox LMS (``[lms] url = "sandbox:"``), its state kept in a file."""
         if self._sandbox is None:
             # The demo site is set up as the README asks of a real one: the service user
-            # holds moodle/site:accessallgroups, so participants come with their groups.
-            options = self.sandbox_options or SandboxOptions(enrolled_users_include_groups=True)
+            # holds moodle/site:accessallgroups, so participants come with their groups,
+            # and the template has the "module completed" activity the write-back marks.
+            options = self.sandbox_options or SandboxOptions(
+                enrolled_users_include_groups=True, module_completed_activity=True
+            )
             self._sandbox = SandboxLms.load_or_new(self.sandbox_state_file, options)
         return self._sandbox
 

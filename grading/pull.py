@@ -81,7 +81,7 @@ class RunPull:
     calls: Mapping[str, int]
 
 
-def _run_courses(lms: MoodleLms, desired: DesiredState, run_id: str) -> dict[str, int]:
+def run_courses(lms: MoodleLms, desired: DesiredState, run_id: str) -> dict[str, int]:
     """Course idnumber -> LMS id, for the run's courses that exist (2 calls + 1 per
     category)."""
     wanted = {i: c for i, c in desired.courses.items() if c.run_id == run_id}
@@ -268,7 +268,7 @@ def pull_run(
     before = {name: s.calls for name, s in lms.client.stats.snapshot().items()}
     problems: list[str] = []
     wanted_courses = sorted(i for i, c in desired.courses.items() if c.run_id == run_id)
-    found = _run_courses(lms, desired, run_id)
+    found = run_courses(lms, desired, run_id)
     for idnumber in wanted_courses:
         if idnumber not in found:
             problems.append(f"Khóa học {idnumber} chưa có trên hệ thống (chưa đồng bộ?)")
