@@ -12,9 +12,16 @@ from rich.console import Console
 
 from cli.context import EXIT_NEEDS_ACCEPT, EXIT_OK, EXIT_PROBLEMS, AppContext, print_json_error
 from grading.closing import ClosingReport, ClosingTooEarly, close_run
-from grading.publish import FORMATS, LISTS_DIR, NoResults, write_lists
+from grading.publish import (
+    FORMATS,
+    LISTS_DIR,
+    NoResults,
+    default_year,
+    write_lists,
+    write_year_lists,
+)
 
-__all__ = ["FORMATS", "close_command", "list_command"]
+__all__ = ["FORMATS", "close_command", "list_command", "year_command"]
 
 
 def list_command(
@@ -122,3 +129,40 @@ def close_command(
             "[yellow]Chưa tổng kết xong: chạy lại lệnh này để tiếp tục từ chỗ đã dừng.[/yellow]"
         )
     return exit_code
+
+
+def year_command(
+    ctx: AppContext, year: int | None, *, fmt: str, out: Path | None, as_json: bool
+) -> int:
+    """The year results per person: province and per school."""
+    try:
+        chosen = year if year is not None else default_year(ctx.settings)
+        written = write_year_lists(
+            ctx.engine(), ctx.settings, chosen, (out or LISTS_DIR) / f"nam-{chosen}", fmt=fmt
+        )
+    except NoResults as error:
+        Console(stderr=True).print(f"[red]{error}[/red]")
+        if as_json:
+            print_json_error(str(error), EXIT_PROBLEMS, "no_results")
+        return EXIT_PROBLEMS
+    if as_json:
+        body = {
+            "ok": True,
+            "year": written.year,
+            "runs": written.runs,
+            "required": ctx.settings.year_modules,
+            "files": [str(p) for p in written.files],
+            "counts": written.counts,
+            "problems": written.problems,
+        }
+        print(json.dumps(body, ensure_ascii=False))
+        return EXIT_OK
+    ctx.console.print(
+        f"Kết quả năm {written.year} (các đợt: {', '.join(written.runs)}): "
+        f"hoàn thành {written.counts['completed']}, "
+        f"không hoàn thành {written.counts['not_completed']}, miễn {written.counts['exempt']}."
+    )
+    for problem in written.problems:
+        ctx.console.print(f"[yellow]{problem}[/yellow]")
+    ctx.console.print(f"Đã ghi {len(written.files)} tệp.")
+    return EXIT_OK

@@ -267,6 +267,8 @@ class Settings(BaseSettings):
     roster: RosterSettings = Field(default_factory=RosterSettings)
     classes: ClassesSettings = Field(default_factory=ClassesSettings)
     max_class_size: int = Field(default=50, ge=5, le=500)
+    # A person completes the year's BDTX plan with at least this many modules completed.
+    year_modules: int = Field(default=3, ge=1, le=20)
     timezone: str = LOCAL_TIMEZONE_NAME
 
     @field_validator("timezone")

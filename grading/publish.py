@@ -6,6 +6,7 @@ closing of a run (:mod:`grading.closing`) alike.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import tzinfo
 from pathlib import Path
@@ -13,7 +14,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from config.settings import RunSettings
+from config.settings import RunSettings, Settings
 from grading.lists import (
     CompletionLists,
     PersonRow,
@@ -23,11 +24,14 @@ from grading.lists import (
     exempt_without_seat,
     fold,
 )
+from grading.rule import Outcome
+from grading.year import RunOutcome, YearRating, year_list
 from reports.completion import ListHeading, file_stem, write_csv, write_workbook
+from reports.year import write_year
 from scheduler.timeline import run_timeline
 from store.db import session_scope
 from store.grading_repo import latest_pull, results_of
-from store.models import GradingPull, Person, School
+from store.models import GradingPull, Person, RunClosing, School
 
 LISTS_DIR = Path("var/lists")
 FORMATS = ("xlsx", "csv")
@@ -162,3 +166,81 @@ def write_lists(
 def _school_scope(name: str) -> str:
     """A school as the title block names it: "Trường ..." once, whatever the roster wrote."""
     return name if fold(name).startswith("truong") else f"Trường {name}"
+
+
+@dataclass
+class YearWritten:
+    year: int
+    runs: list[str]  # the runs of the year that have results
+    files: list[Path] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)  # per year rating
+    problems: list[str] = field(default_factory=list)  # in Vietnamese
+
+
+def default_year(settings: Settings) -> int:
+    """The year of the latest configured run (runs belong to the year they start in)."""
+    if not settings.runs:
+        raise NoResults("Chưa cấu hình đợt bồi dưỡng nào ([[runs]]).")
+    return max(run.start.year for run in settings.runs)
+
+
+def write_year_lists(
+    engine: Engine, settings: Settings, year: int, folder: Path, *, fmt: str = "xlsx"
+) -> YearWritten:
+    """The year results from each run of ``year``: its closing pull when closed, else its
+    latest finished pull. Raises :class:`NoResults` when no run of the year has results."""
+    if fmt not in FORMATS:
+        raise ValueError(f"format must be one of {FORMATS}, not {fmt!r}")
+    runs = [run for run in settings.runs if run.start.year == year]
+    outcomes: dict[str, list[RunOutcome]] = {}
+    written = YearWritten(year=year, runs=[])
+    with session_scope(engine) as session:
+        for run in runs:
+            closing = session.get(RunClosing, run.id)
+            pull_id = closing.pull_id if closing is not None and closing.status == "done" else None
+            if pull_id is None:
+                latest = latest_pull(session, run.id)
+                pull_id = latest.id if latest is not None else None
+            if pull_id is None:
+                written.problems.append(
+                    f"Đợt {run.id} (mô đun {run.module}) chưa có kết quả: chưa được tính."
+                )
+                continue
+            written.runs.append(run.id)
+            for result in results_of(session, pull_id):
+                if result.seat != "main":
+                    continue  # a reference subject is never certified
+                outcomes.setdefault(result.identity_code, []).append(
+                    RunOutcome(run.module, Outcome(result.outcome))
+                )
+        if not written.runs:
+            raise NoResults(f"Năm {year} chưa có đợt bồi dưỡng nào có kết quả.")
+        levels = {level for run in runs for level in run.levels}
+        audiences = {audience for run in runs for audience in run.audiences}
+        people = {
+            p.identity_code: PersonRow(
+                identity_code=p.identity_code,
+                full_name=p.full_name,
+                birth_date=p.birth_date,
+                school_code=p.school_code,
+                district=p.district,
+                level=p.level,
+                subject=p.subject,
+                audience=p.audience,
+                exemption_reason=p.exemption_reason,
+                exempt=p.exemption == "exempt"
+                and p.status == "active"
+                and p.level in levels
+                and p.audience in audiences,
+            )
+            for p in session.exec(select(Person))
+        }
+        schools = {
+            s.code: SchoolRow(s.code, s.name, s.district) for s in session.exec(select(School))
+        }
+    people = {code: person for code, person in people.items() if code in outcomes or person.exempt}
+    rows = year_list(outcomes, people, schools, required=settings.year_modules)
+    written.files = write_year(folder, year, rows, required=settings.year_modules, fmt=fmt)
+    counted = Counter(row.result.rating.value for row in rows)
+    written.counts = {rating.value: counted.get(rating.value, 0) for rating in YearRating}
+    return written
