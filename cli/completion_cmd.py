@@ -1,164 +1,27 @@
-"""``bdtx completion list``: the completion lists of a run, as Excel workbooks or CSV files."""
+"""``bdtx completion list|close|year``: a run's completion lists (Excel or CSV), closing a
+run, the year results."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass, field
-from datetime import tzinfo
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
-from sqlalchemy import Engine
-from sqlmodel import Session, select
 
-from cli.context import EXIT_OK, EXIT_PROBLEMS, AppContext, print_json_error
-from config.settings import RunSettings
-from grading.lists import (
-    CompletionLists,
-    PersonRow,
-    ResultRow,
-    SchoolRow,
-    build_lists,
-    exempt_without_seat,
-    fold,
+from cli.context import EXIT_NEEDS_ACCEPT, EXIT_OK, EXIT_PROBLEMS, AppContext, print_json_error
+from grading.closing import ClosingReport, ClosingTooEarly, close_run
+from grading.publish import (
+    FORMATS,
+    LISTS_DIR,
+    NoResults,
+    default_year,
+    write_lists,
+    write_year_lists,
 )
-from reports.completion import ListHeading, file_stem, write_csv, write_workbook
-from scheduler.timeline import run_timeline
-from store.db import session_scope
-from store.grading_repo import latest_pull, results_of
-from store.models import Person, School
 
-LISTS_DIR = Path("var/lists")
-FORMATS = ("xlsx", "csv")
-
-
-class NoResults(Exception):
-    """Nothing to list: the run has no finished pull, or the school has nobody in it."""
-
-
-@dataclass
-class Written:
-    files: list[Path] = field(default_factory=list)
-    counts: dict[str, int] = field(default_factory=dict)
-
-
-def _load(session: Session, run: RunSettings) -> tuple[CompletionLists, dt.datetime]:
-    pull = latest_pull(session, run.id)
-    if pull is None or pull.id is None:
-        raise NoResults(
-            f"Đợt {run.id} chưa có lần lấy kết quả nào hoàn tất: "
-            f"hãy chạy 'bdtx grading pull --run {run.id}' trước."
-        )
-    results = [
-        ResultRow(
-            identity_code=r.identity_code,
-            course_idnumber=r.course_idnumber,
-            outcome=r.outcome,
-            class_code=r.class_code,
-            seat=r.seat,
-            explanation=r.explanation,
-            survey_answered=r.survey_answered,
-            survey_positive=r.survey_positive,
-        )
-        for r in results_of(session, pull.id)
-    ]
-    codes = {r.identity_code for r in results}
-    stored = session.exec(
-        select(Person).where(Person.status == "active", Person.exemption == "exempt")
-    )
-    exempt = {p.identity_code for p in stored}
-    people = {
-        p.identity_code: PersonRow(
-            identity_code=p.identity_code,
-            full_name=p.full_name,
-            birth_date=p.birth_date,
-            school_code=p.school_code,
-            district=p.district,
-            level=p.level,
-            subject=p.subject,
-            audience=p.audience,
-            exemption_reason=p.exemption_reason,
-            exempt=p.identity_code in exempt,
-        )
-        for p in session.exec(select(Person))
-        if p.identity_code in codes or p.identity_code in exempt
-    }
-    results += exempt_without_seat(
-        people.values(), codes, levels=run.levels, audiences=run.audiences
-    )
-    schools = {s.code: SchoolRow(s.code, s.name, s.district) for s in session.exec(select(School))}
-    lists = build_lists(
-        results,
-        people,
-        schools,
-        module=f"Mô đun {run.module}",
-        reference_subjects=run.concurrent_subjects,
-    )
-    return lists, pull.finished_at or pull.started_at
-
-
-def write_lists(
-    engine: Engine,
-    run: RunSettings,
-    folder: Path,
-    *,
-    school: str | None = None,
-    fmt: str = "xlsx",
-    tz: tzinfo = dt.UTC,
-) -> Written:
-    """Write the lists of the run's latest finished pull into ``folder``.
-
-    The province, each district (when the roster has districts) and each school; with
-    ``school`` only that school. Raises :class:`NoResults` when there is nothing to list.
-    """
-    if fmt not in FORMATS:
-        raise ValueError(f"format must be one of {FORMATS}, not {fmt!r}")
-    with session_scope(engine) as session:
-        lists, pulled_at = _load(session, run)
-    if pulled_at.tzinfo is None:  # SQLite keeps no zone: the time was stored in UTC
-        pulled_at = pulled_at.replace(tzinfo=dt.UTC)
-    timeline = run_timeline(run, tz)
-
-    def heading(scope: str) -> ListHeading:
-        return ListHeading(
-            run_id=run.id,
-            run_name=run.name,
-            module=f"Mô đun {run.module}",
-            start=timeline.start.date(),
-            end=(timeline.submission_due - dt.timedelta(days=1)).date(),  # day 16
-            pulled_at=pulled_at.astimezone(tz),
-            scope=scope,
-        )
-
-    names = {
-        r.school_code: _school_scope(r.school_name) for rows in lists.rows.values() for r in rows
-    }
-    scopes: list[tuple[str, str, CompletionLists]] = []
-    if school is not None:
-        if school not in names:
-            raise NoResults(f"Trường {school} không có học viên nào trong đợt {run.id}.")
-        scopes.append((file_stem(school=school), names[school], lists.restrict(school=school)))
-    else:
-        scopes.append((file_stem(), "Toàn tỉnh", lists))
-        for district in lists.districts():
-            scopes.append(
-                (file_stem(district=district), district, lists.restrict(district=district))
-            )
-        for code in lists.schools():
-            scopes.append((file_stem(school=code), names[code], lists.restrict(school=code)))
-    written = Written(counts=scopes[0][2].counts())
-    for stem, scope, scoped in scopes:
-        if fmt == "csv":
-            written.files.extend(write_csv(folder, stem, scoped))
-        else:
-            written.files.append(write_workbook(folder / f"{stem}.xlsx", heading(scope), scoped))
-    return written
-
-
-def _school_scope(name: str) -> str:
-    """A school as the title block names it: "Trường ..." once, whatever the roster wrote."""
-    return name if fold(name).startswith("truong") else f"Trường {name}"
+__all__ = ["FORMATS", "close_command", "list_command", "year_command"]
 
 
 def list_command(
@@ -192,4 +55,114 @@ def list_command(
     ctx.console.print(f"Đã ghi {len(written.files)} tệp vào {folder}:")
     for path in written.files:
         ctx.console.print(f"  {path}")
+    return EXIT_OK
+
+
+def _closing_dict(report: ClosingReport) -> dict[str, Any]:
+    writeback = report.writeback
+    return {
+        "ok": True,
+        "run_id": report.run_id,
+        "status": report.status,
+        "forced": report.forced,
+        "resumed": report.resumed,
+        "started_at": report.started_at.isoformat(),
+        "finished_at": report.finished_at.isoformat() if report.finished_at else None,
+        "pull_id": report.pull_id,
+        "counts": dict(report.counts),
+        "written": writeback.sent if writeback else 0,
+        "files": list(report.files),
+        "problems": list(report.problems),
+        "corrections": list(report.corrections),
+        "calls": dict(writeback.calls) if writeback else {},
+    }
+
+
+def close_command(
+    ctx: AppContext,
+    run_id: str,
+    *,
+    force: bool,
+    fmt: str,
+    out: Path | None,
+    as_json: bool,
+    now: dt.datetime,
+) -> int:
+    """Close a run: last pull, write-back, lists; once (a closed run is only reported)."""
+    run = ctx.settings.run(run_id)
+    try:
+        report = close_run(
+            ctx.engine(),
+            ctx.lms(),
+            ctx.settings,
+            run.id,
+            now=now,
+            lists_dir=out or LISTS_DIR,
+            force=force,
+            fmt=fmt,
+        )
+    except ClosingTooEarly as error:
+        Console(stderr=True).print(f"[red]{error}[/red]")
+        if as_json:
+            print_json_error(str(error), EXIT_NEEDS_ACCEPT, "too_early")
+        return EXIT_NEEDS_ACCEPT
+    exit_code = EXIT_OK if report.status in ("done", "already_closed") else EXIT_PROBLEMS
+    if as_json:
+        print(json.dumps(_closing_dict(report), ensure_ascii=False))
+        return exit_code
+    tz = ctx.settings.site_zone()
+    if report.status == "already_closed":
+        when = report.finished_at.astimezone(tz) if report.finished_at else report.started_at
+        ctx.console.print(
+            f"Đợt {run.id} đã được tổng kết lúc {when:%H:%M %d/%m/%Y}; không làm lại. "
+            f"Danh sách: {len(report.files)} tệp."
+        )
+        return exit_code
+    ctx.console.print(f"Tổng kết đợt {run.id} (lần lấy dữ liệu #{report.pull_id}):")
+    for key, count in report.counts.items():
+        ctx.console.print(f"  {key}: {count}")
+    ctx.console.print(f"Đã ghi {len(report.files)} tệp danh sách.")
+    for line in (*report.problems, *report.corrections):
+        ctx.console.print(f"[yellow]{line}[/yellow]")
+    if report.status != "done":
+        ctx.console.print(
+            "[yellow]Chưa tổng kết xong: chạy lại lệnh này để tiếp tục từ chỗ đã dừng.[/yellow]"
+        )
+    return exit_code
+
+
+def year_command(
+    ctx: AppContext, year: int | None, *, fmt: str, out: Path | None, as_json: bool
+) -> int:
+    """The year results per person: province and per school."""
+    try:
+        chosen = year if year is not None else default_year(ctx.settings)
+        written = write_year_lists(
+            ctx.engine(), ctx.settings, chosen, (out or LISTS_DIR) / f"nam-{chosen}", fmt=fmt
+        )
+    except NoResults as error:
+        Console(stderr=True).print(f"[red]{error}[/red]")
+        if as_json:
+            print_json_error(str(error), EXIT_PROBLEMS, "no_results")
+        return EXIT_PROBLEMS
+    if as_json:
+        body = {
+            "ok": True,
+            "year": written.year,
+            "runs": written.runs,
+            "required": ctx.settings.year_modules,
+            "files": [str(p) for p in written.files],
+            "counts": written.counts,
+            "problems": written.problems,
+        }
+        print(json.dumps(body, ensure_ascii=False))
+        return EXIT_OK
+    ctx.console.print(
+        f"Kết quả năm {written.year} (các đợt: {', '.join(written.runs)}): "
+        f"hoàn thành {written.counts['completed']}, "
+        f"không hoàn thành {written.counts['not_completed']}, miễn {written.counts['exempt']}."
+    )
+    for problem in written.problems:
+        ctx.console.print(f"[yellow]{problem}[/yellow]")
+    ctx.console.print(f"Đã ghi {len(written.files)} tệp.")
     return EXIT_OK

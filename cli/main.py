@@ -465,6 +465,54 @@ def completion_list(
         raise typer.Exit(list_command(ctx, run, school=school, fmt=fmt, out=out, as_json=as_json))
 
 
+@completion_app.command("close")
+def completion_close(
+    run: Annotated[str, typer.Option("--run", help="The run id.")],
+    force: Annotated[
+        bool, typer.Option("--force", help="Close before the grading window ends.")
+    ] = False,
+    fmt: Annotated[str, typer.Option("--format", help="xlsx or csv.")] = "xlsx",
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Folder (default: var/lists); files go in <run>/.")
+    ] = None,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Close a run, once: last pull, write completion back to the LMS, the lists."""
+    from cli.completion_cmd import FORMATS, close_command
+
+    if fmt not in FORMATS:
+        err_console.print(f"[red]--format phải là một trong {', '.join(FORMATS)}.[/red]")
+        raise typer.Exit(EXIT_SETTINGS)
+    with _context(config, quiet=as_json, as_json=as_json) as ctx:
+        raise typer.Exit(
+            close_command(ctx, run, force=force, fmt=fmt, out=out, as_json=as_json, now=_now())
+        )
+
+
+@completion_app.command("year")
+def completion_year(
+    year: Annotated[
+        int | None, typer.Option("--year", help="The year (default: the latest run's).")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="xlsx or csv.")] = "xlsx",
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Folder (default: var/lists); files go in nam-<year>/."),
+    ] = None,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Year results per person: completed the year's BDTX plan, not, or exempt."""
+    from cli.completion_cmd import FORMATS, year_command
+
+    if fmt not in FORMATS:
+        err_console.print(f"[red]--format phải là một trong {', '.join(FORMATS)}.[/red]")
+        raise typer.Exit(EXIT_SETTINGS)
+    with _context(config, quiet=as_json, as_json=as_json) as ctx:
+        raise typer.Exit(year_command(ctx, year, fmt=fmt, out=out, as_json=as_json))
+
+
 # -- the main job ------------------------------------------------------------------------
 
 

@@ -173,6 +173,10 @@ class RunSettings(BaseModel):
     provision_lead_days: int = Field(default=7, ge=0, le=90)
     # Reporters grade until this many days after the module's last day (day 16).
     grading_days: int = Field(default=10, ge=1, le=60)
+    # Enrolments stay open this many days after the grading deadline, so the closing pull
+    # at the deadline still reads each course in one call (Moodle's course-wide grade
+    # report lists active enrolments only).
+    enrolment_grace_days: int = Field(default=2, ge=0, le=30)
     # Reporters are reminded this many days before their grading deadline, at reminder_time.
     reminder_days: list[int] = Field(default_factory=lambda: [3, 1])
     reminder_time: time = time(8, 0)
@@ -263,6 +267,8 @@ class Settings(BaseSettings):
     roster: RosterSettings = Field(default_factory=RosterSettings)
     classes: ClassesSettings = Field(default_factory=ClassesSettings)
     max_class_size: int = Field(default=50, ge=5, le=500)
+    # A person completes the year's BDTX plan with at least this many modules completed.
+    year_modules: int = Field(default=3, ge=1, le=20)
     timezone: str = LOCAL_TIMEZONE_NAME
 
     @field_validator("timezone")

@@ -49,6 +49,14 @@ class ActivityIds:
 
 
 @dataclass(frozen=True)
+class PreviousGrade:
+    """A seat's final-assignment grade as the previous pull kept it."""
+
+    grade: float | None
+    grader_id: int | None
+
+
+@dataclass(frozen=True)
 class SurveyAnswer:
     answered_at: int
     rating: str | None
@@ -81,7 +89,7 @@ class RunPull:
     calls: Mapping[str, int]
 
 
-def _run_courses(lms: MoodleLms, desired: DesiredState, run_id: str) -> dict[str, int]:
+def run_courses(lms: MoodleLms, desired: DesiredState, run_id: str) -> dict[str, int]:
     """Course idnumber -> LMS id, for the run's courses that exist (2 calls + 1 per
     category)."""
     wanted = {i: c for i, c in desired.courses.items() if c.run_id == run_id}
@@ -261,14 +269,22 @@ def pull_run(
     exempt: frozenset[str] = frozenset(),
     policy: CompletionPolicy | None = None,
     ids: ActivityIds | None = None,
+    since: int | None = None,
+    previous: Mapping[tuple[str, str], PreviousGrade] | None = None,
 ) -> RunPull:
-    """Read one run's progress and grades; ``accounts``: identity code -> LMS user id."""
+    """Read one run's progress and grades; ``accounts``: identity code -> LMS user id.
+
+    Incremental: with ``since`` (epoch seconds), ``mod_assign_get_grades`` returns only
+    the grade rows modified since then; every other seat keeps its final-assignment grade
+    from ``previous`` (the last finished pull's, by identity code and course idnumber).
+    The rest is read in full: it costs one call per course or run either way.
+    """
     policy = policy or CompletionPolicy()
     ids = ids or ActivityIds()
     before = {name: s.calls for name, s in lms.client.stats.snapshot().items()}
     problems: list[str] = []
     wanted_courses = sorted(i for i, c in desired.courses.items() if c.run_id == run_id)
-    found = _run_courses(lms, desired, run_id)
+    found = run_courses(lms, desired, run_id)
     for idnumber in wanted_courses:
         if idnumber not in found:
             problems.append(f"Khóa học {idnumber} chưa có trên hệ thống (chưa đồng bộ?)")
@@ -296,7 +312,7 @@ def pull_run(
             for submission in assignment.submissions:
                 if submission.status == "submitted":
                     submitted.add((assignment.assignmentid, submission.userid))
-        for graded in lms.assignments.get_grades(assignment_ids).assignments:
+        for graded in lms.assignments.get_grades(assignment_ids, since=since).assignments:
             for userid, grade in _latest_grades(graded.grades).items():
                 grades[(graded.assignmentid, userid)] = grade
     ungraded = _ungraded_required(policy, courses)
@@ -311,6 +327,13 @@ def pull_run(
             learner_id = accounts.get(seat.identity_code)
             key = (facts.assignment_id or 0, learner_id or 0)
             final_grade = grades.get(key)
+            value, grader, graded_at = _grade_value(final_grade), None, None
+            if final_grade is not None:
+                grader, graded_at = final_grade.grader, final_grade.timemodified
+            elif since is not None and previous is not None:
+                kept = previous.get((seat.identity_code, facts.idnumber))
+                if kept is not None:
+                    value, grader = kept.grade, kept.grader_id
             answer = facts.survey.get(learner_id) if learner_id is not None else None
             if answer is not None:
                 survey_positive[seat.identity_code] = answer.rating in ids.positive_answers
@@ -324,10 +347,10 @@ def pull_run(
                     activities=_activities(facts, learner_id, policy),
                     final=FinalAssignment(
                         submitted=key in submitted,
-                        grade=_grade_value(final_grade),
+                        grade=value,
                         grade_max=facts.final_grade_max,
-                        grader_id=final_grade.grader if final_grade is not None else None,
-                        graded_at=final_grade.timemodified if final_grade is not None else None,
+                        grader_id=grader,
+                        graded_at=graded_at,
                     ),
                     survey_answered=answer is not None,
                     survey_rating=answer.rating if answer is not None else None,

@@ -11,10 +11,13 @@ Pure: a function of each person's run results.
 
 from __future__ import annotations
 
+import datetime as dt
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from grading.lists import PersonRow, SchoolRow, fold, name_key
 from grading.rule import Outcome
 
 
@@ -91,3 +94,67 @@ def year_results(
         year_result(code, runs_by_person[code], required=required, exempt=code in exempt)
         for code in sorted(runs_by_person)
     ]
+
+
+@dataclass(frozen=True)
+class YearRow:
+    """One line of the year list, as printed."""
+
+    identity_code: str
+    full_name: str
+    birth_date: dt.date | None
+    school_code: str
+    school_name: str
+    district: str
+    level: str
+    subject: str
+    result: YearResult
+    note: str = ""  # what is missing, or the exemption reason
+
+
+def year_list(
+    runs_by_person: Mapping[str, Iterable[RunOutcome]],
+    people: Mapping[str, PersonRow],
+    schools: Mapping[str, SchoolRow],
+    *,
+    required: int = 3,
+) -> list[YearRow]:
+    """The year list of the province: every person with a run result or exempt, sorted by
+    school then by name in Vietnamese order. ``people`` by identity code (``exempt`` set
+    for the exempt), ``schools`` by code."""
+    exempt = frozenset(code for code, person in people.items() if person.exempt)
+    codes = set(runs_by_person) | exempt
+    rows: list[YearRow] = []
+    for result in year_results(
+        {code: list(runs_by_person.get(code, ())) for code in codes},
+        required=required,
+        exempt=exempt,
+    ):
+        person = people.get(result.identity_code) or PersonRow(
+            result.identity_code, result.identity_code
+        )
+        school = schools.get(person.school_code)
+        if result.rating is YearRating.EXEMPT:
+            note = person.exemption_reason
+        elif result.rating is YearRating.NOT_COMPLETED:
+            note = f"Còn thiếu {result.missing} mô đun"
+        else:
+            note = ""
+        rows.append(
+            YearRow(
+                identity_code=result.identity_code,
+                full_name=unicodedata.normalize("NFC", person.full_name),
+                birth_date=person.birth_date,
+                school_code=person.school_code,
+                school_name=school.name if school else person.school_code,
+                district=person.district or (school.district if school else ""),
+                level=person.level,
+                subject=person.subject,
+                result=result,
+                note=note,
+            )
+        )
+    return sorted(
+        rows,
+        key=lambda r: (fold(r.school_name), r.school_code, *name_key(r.full_name), r.identity_code),
+    )

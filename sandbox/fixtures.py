@@ -10,7 +10,9 @@ course ``TPL-MODULE`` built like the recorded one (days from its start ``D0``):
 * section 3: assignment "Final product", grade 100, pass 50, submissions from D0,
   due D0+16, cut-off D0+20, grading due D0+26;
 * section 4: feedback, open D0+21, close D0+28;
-* course completion: all five activities.
+* course completion: all five activities; or, with the option
+  ``module_completed_activity``, a hidden page "Hoàn thành mô-đun" (manual completion,
+  ID number ``module_completed``) in section 4 that alone is the course's criterion.
 
 :func:`seed_recording_site` adds, through the web-service functions themselves, the
 site the contract was recorded on, with the same ids (see ``_meta__environment.json``).
@@ -83,7 +85,12 @@ def build_base_site(options: SandboxOptions, *, now: int) -> Site:
     )
     building.new_course(site, front, 0, {})
     if options.with_template_course:
-        add_template_course(site, now=now, d0=options.template_d0)
+        add_template_course(
+            site,
+            now=now,
+            d0=options.template_d0,
+            module_completed=options.module_completed_activity,
+        )
     return site
 
 
@@ -107,7 +114,9 @@ def _activity(
     return site.add_activity(activity)
 
 
-def add_template_course(site: Site, *, now: int, d0: int = TEMPLATE_D0) -> Course:
+def add_template_course(
+    site: Site, *, now: int, d0: int = TEMPLATE_D0, module_completed: bool = False
+) -> Course:
     """The template course ``TPL-MODULE`` in a ``Templates`` category (see module doc)."""
     category = site.add_category(
         Category(
@@ -140,6 +149,8 @@ def add_template_course(site: Site, *, now: int, d0: int = TEMPLATE_D0) -> Cours
         2
     ].availability = f'{{"op":"&","c":[{{"type":"date","d":">=","t":{opens}}}],"showc":[true]}}'
     _template_activities(site, course, d0, now)
+    if module_completed:
+        _module_completed_activity(site, course, now)
     for activity in site.course_activities(course):
         building.add_activity_events(site, activity, userid=2, now=now)
     # The recorded template has no grading-due event: its id (4) was used, the row is gone
@@ -243,6 +254,26 @@ def _template_activities(site: Site, course: Course, d0: int, now: int) -> None:
                 }
             ],
         },
+    )
+
+
+def _module_completed_activity(site: Site, course: Course, now: int) -> None:
+    """What the write-back marks: hidden from learners, manual completion (nobody but a
+    teacher's override completes it), the course's only completion criterion."""
+    for activity in site.course_activities(course):
+        activity.course_criterion = False
+    _activity(
+        site,
+        course,
+        4,
+        "page",
+        "Hoàn thành mô-đun",
+        idnumber="module_completed",
+        intro="Được đánh dấu khi học viên hoàn thành mô-đun (đạt tự động và đạt đánh giá).",
+        completion=1,
+        visible=0,
+        now=now,
+        settings={"content": "<p>Hoàn thành mô-đun</p>"},
     )
 
 

@@ -105,7 +105,11 @@ class SandboxOptions:
     ``enrolled_users_include_groups``: whether ``core_enrol_get_enrolled_users`` returns
     the optional ``groups`` key; the recorded site never returned it to the service user,
     so it is off by default. ``template_d0``: the start of the template course ``TPL-MODULE``;
-    its activity dates are days after it. ``service_functions`` /
+    its activity dates are days after it. ``module_completed_activity``: the template also
+    has the "module completed" activity the write-back overrides (README: a hidden page
+    with manual completion, ID number ``module_completed``), and course completion is that
+    activity alone; off, it is the recorded template (all five activities).
+    ``service_functions`` /
     ``participant_functions``: what the service account's and the learners' tokens may call.
     """
 
@@ -122,4 +126,5 @@ class SandboxOptions:
     token_seed: str = "bdtx-sandbox"
     with_template_course: bool = True
     template_d0: int = TEMPLATE_D0
+    module_completed_activity: bool = False
     extra_known_functions: tuple[str, ...] = field(default=())

@@ -173,6 +173,8 @@ class Activity:
     timemodified: int = 0
     contextid: int = 0
     settings: dict[str, Any] = field(default_factory=dict)
+    # One of the course's completion criteria (when its completion is tracked).
+    course_criterion: bool = True
 
 
 @dataclass(slots=True)
@@ -319,6 +321,9 @@ class Completion:
     timecompleted: int = 0
     overrideby: int | None = None
     viewed: bool = False
+    # When the course completion criterion on this activity was met (0: never). Moodle
+    # keeps a met criterion: marking the activity incomplete again does not undo it.
+    criterion_met: int = 0
 
 
 @dataclass(slots=True)

@@ -16,7 +16,10 @@
   online 2              [day 10, day 17)
   submission due        00:00 of day 17                    course end date, assignment due
   grading               [day 17, day 17 + grading_days)
-  grading due           00:00 of day 27 (+ extension)      a class's enrolment end
+  grading due           00:00 of day 27 (+ extension)      the run closes (last pull,
+                                                           write-back, lists)
+  enrolment end         grading due + ``enrolment_grace``  a class's enrolment end
+                        ``_days`` (2)
   closed                the latest grading due of any      nothing left to do
                         class
   ====================  =================================  ================================
@@ -107,6 +110,7 @@ class RunTimeline:
     reminder_time: time = time(8, 0)
     meetings: tuple[Meeting, ...] = ()
     extensions: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+    enrolment_grace_days: int = 0
 
     @property
     def start(self) -> datetime:
@@ -120,9 +124,15 @@ class RunTimeline:
 
     def grading_due(self, class_id: str | None = None) -> datetime:
         """The end of grading: ``grading_days`` after the submission due, plus the class's
-        extension; the enrolment end of the class's learners and reporters."""
+        extension."""
         extension = self.extensions.get(class_id, 0) if class_id is not None else 0
         return self._days_after(self.submission_due, self.grading_days + extension)
+
+    def enrolment_end(self, class_id: str | None = None) -> datetime:
+        """The enrolment end of the class's learners and reporters: its grading due plus
+        ``enrolment_grace_days``, so that the run closes (at its grading due) while every
+        enrolment is still active."""
+        return self._days_after(self.grading_due(class_id), self.enrolment_grace_days)
 
     def grading(self, class_id: str | None = None) -> Interval:
         return Interval(self.submission_due, self.grading_due(class_id))
@@ -206,6 +216,7 @@ def run_timeline(
         reminder_time=run.reminder_time,
         meetings=tuple(_meeting(slot, tz) for slot in run.virtual_class),
         extensions=schedule.extensions,
+        enrolment_grace_days=run.enrolment_grace_days,
     )
 
 

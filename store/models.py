@@ -247,3 +247,40 @@ class LearnerResult(SQLModel, table=True):
     survey_answered: bool = False
     survey_positive: bool | None = None
     activities: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class CompletionWrite(SQLModel, table=True):
+    """The write-back journal: one override of the "module completed" activity per
+    learner seat that completed a run, and what became of it.
+
+    ``status``: pending (planned) / sending (handed to the LMS, no answer journaled yet)
+    / done / failed / unknown (sent, answer lost: read back before anything is sent again).
+    """
+
+    run_id: str = Field(primary_key=True, max_length=32)
+    identity_code: str = Field(primary_key=True, max_length=32)
+    course_idnumber: str = Field(primary_key=True, max_length=255)
+    pull_id: int  # the pull whose result is written
+    course_id: int  # LMS ids
+    lms_user_id: int
+    cmid: int
+    status: str = Field(default="pending", max_length=16, index=True)
+    error: str = Field(default="", max_length=2000)
+    # For an ``unknown`` (or ``sending``) call: what the read-back found (done / not_done).
+    resolution: str = Field(default="", max_length=16)
+    planned_at: datetime
+    updated_at: datetime
+
+
+class RunClosing(SQLModel, table=True):
+    """The closing of a module run: once per run; a closing not ``done`` is resumed."""
+
+    run_id: str = Field(primary_key=True, max_length=32)
+    status: str = Field(default="running", max_length=16)  # running / done
+    started_at: datetime
+    finished_at: datetime | None = None
+    forced: bool = False  # closed before the grading window ended
+    pull_id: int | None = None  # the closing pull
+    counts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    files: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    problems: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))

@@ -138,7 +138,7 @@ def build_desired(
         )
         groups[(idnumber, class_id)] = DesiredGroup(idnumber, class_id, klass.name)
         course_of_class[class_id] = idnumber
-        class_end[class_id] = (start, int(timeline.grading_due(class_id).timestamp()))
+        class_end[class_id] = (start, int(timeline.enrolment_end(class_id).timestamp()))
     enrolments = _enrolments(snapshot, classes, course_of_class, class_end)
     enrolled = {code for _, code in enrolments}
     users = {

@@ -64,17 +64,25 @@ def _requirement(activity: Activity) -> str:
     "core_completion_get_course_completion_status", S(courseid=V(Param.INT), userid=V(Param.INT))
 )
 def get_course_completion_status(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
-    """Course completion (all activities required), one criterion per tracked activity."""
+    """Course completion (all criteria required): one criterion per tracked activity the
+    course counts (the recorded template: all five; with a "module completed" activity:
+    that one)."""
     course = validate_course_context(ctx, params["courseid"])
     userid = params["userid"]
     if userid != ctx.caller.userid:
         access.require_course(ctx.site, ctx.caller, "report/completion:view", course.id)
     completions = []
     for activity in ctx.site.course_activities(course):
-        if not activity.completion:
+        if not activity.completion or not activity.course_criterion:
             continue
         result = completion.activity_completion(ctx.site, activity, userid)
         done = result.state in (completion.COMPLETE, completion.COMPLETE_PASS)
+        when = result.timecompleted
+        stored = ctx.site.completions.get((activity.cmid, userid))
+        if not done and stored is not None and stored.criterion_met:
+            # Recorded: a criterion once met stays met when the activity is marked
+            # incomplete again (un-completing does not propagate to the course).
+            done, when = True, stored.criterion_met
         url = f"{ctx.options.wwwroot}/mod/{activity.modname}/view.php?id={activity.cmid}"
         completions.append(
             {
@@ -82,7 +90,7 @@ def get_course_completion_status(ctx: CallContext, params: dict[str, Any]) -> di
                 "title": "Activity completion",
                 "status": "Yes" if done else "No",
                 "complete": done,
-                "timecompleted": result.timecompleted if done else None,
+                "timecompleted": when if done else None,
                 "details": {
                     "type": "Activity completion",
                     "criteria": f'<a href="{url}">{activity.name}</a>',
@@ -114,6 +122,8 @@ def update_manually(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     stored.state = completion.COMPLETE if params["completed"] else completion.INCOMPLETE
     stored.timecompleted = ctx.now if params["completed"] else 0
     stored.overrideby = None
+    if params["completed"] and not stored.criterion_met:
+        stored.criterion_met = ctx.now
     return {"status": True, "warnings": []}
 
 
@@ -141,6 +151,8 @@ def override_status(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     stored.state = params["newstate"]
     stored.timecompleted = ctx.now
     stored.overrideby = ctx.caller.userid
+    if stored.state == completion.COMPLETE and not stored.criterion_met:
+        stored.criterion_met = ctx.now  # course completion follows at once (recorded)
     return {
         "cmid": activity.cmid,
         "userid": params["userid"],

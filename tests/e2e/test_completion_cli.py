@@ -77,3 +77,31 @@ def test_unknown_school_and_bad_format(workdir: Path) -> None:
     assert "Trường S9 không có học viên nào" in result.output
     result = bdtx("completion", "list", "--run", "M4-2023", "--format", "pdf")
     assert result.exit_code == 2
+
+
+def test_year_results_as_json_and_without_results(workdir: Path) -> None:
+    result = bdtx("completion", "year", "--json")
+    assert result.exit_code == 1
+    body = as_json(result)
+    assert (body["ok"], body["error_kind"]) == (False, "no_results")
+    assert "Năm 2023 chưa có đợt bồi dưỡng nào có kết quả" in body["error"]
+
+    _fill(workdir)
+    result = bdtx("completion", "year", "--year", "2023", "--json")
+    assert result.exit_code == 0, result.output
+    body = as_json(result)
+    folder = Path("var/lists/nam-2023")
+    assert body == {
+        "ok": True,
+        "year": 2023,
+        "runs": ["M4-2023"],
+        "required": 3,
+        "files": [str(folder / n) for n in ("tinh.xlsx", "truong-s1.xlsx", "truong-s2.xlsx")],
+        "counts": {"completed": 0, "not_completed": 4, "exempt": 1},
+        "problems": [],
+    }
+    sheet = load_workbook(workdir / folder / "tinh.xlsx")["Kết quả năm"]
+    assert (
+        sheet.cell(row=1, column=1).value
+        == "DANH SÁCH KẾT QUẢ THỰC HIỆN KẾ HOẠCH BỒI DƯỠNG THƯỜNG XUYÊN"
+    )

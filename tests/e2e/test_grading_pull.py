@@ -293,3 +293,51 @@ def test_after_the_enrolments_end_each_learner_is_read_alone_with_the_same_resul
     assert [(r.identity_code, r.reasons) for r in now] == [
         (r.identity_code, r.reasons) for r in before
     ]
+
+
+def test_an_incremental_pull_decides_as_a_full_one_after_changes(
+    acted: tuple[ClassInLms, RunPull], province: Province
+) -> None:
+    """Runs last: it changes grades. ``mod_assign_get_grades`` with ``since`` returns only
+    the rows changed since the previous pull; the others come from its snapshot."""
+    from grading import service
+
+    one, _ = acted
+    ctx = province.ctx
+    lms = ctx.sandbox()
+    baseline_at = dt.datetime.fromtimestamp(TEMPLATE_D0 + 23 * DAY, dt.UTC)  # after every grade
+    baseline = service.pull(
+        ctx.engine(), ctx.lms(), ctx.settings, "M4-2023", now=baseline_at, full=True
+    )
+    learners = list(one.learners.values())
+    lms.clock = lambda: float(TEMPLATE_D0 + 24 * DAY)
+    try:
+        _grade(lms, one.reporter, one.assign_id, learners[3], 70.0)  # was waiting for a grade
+        _grade(lms, one.reporter, one.assign_id, learners[4], 85.0)  # was below the mark
+        _grade(lms, one.reporter, one.assign_id, learners[0], 20.0)  # was completed
+    finally:
+        lms.clock = lambda: IN_THE_GRADING_WINDOW.timestamp()
+    later = baseline_at + dt.timedelta(days=2)
+
+    incremental = service.pull(ctx.engine(), ctx.lms(), ctx.settings, "M4-2023", now=later)
+    full = service.pull(ctx.engine(), ctx.lms(), ctx.settings, "M4-2023", now=later, full=True)
+
+    assert incremental.since == int(baseline_at.timestamp()) - service.SINCE_MARGIN_S
+    assert full.since is None
+
+    def decided(report: service.PullReport) -> list[tuple[str, str, tuple[Reason, ...]]]:
+        return [(r.identity_code, r.outcome.value, r.reasons) for r in report.results]
+
+    assert decided(incremental) == decided(full)
+    assert decided(incremental) != decided(baseline)
+    by_code = {r.identity_code: r for r in incremental.results}
+    codes = list(one.learners)
+    assert [by_code[codes[i]].completed for i in range(6)] == [
+        False,
+        False,
+        False,
+        True,
+        True,
+        False,
+    ]
+    assert by_code[codes[5]].reasons == (Reason.GRADER_NOT_ASSESSOR,)  # kept from the snapshot

@@ -10,9 +10,9 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import Engine
 
-from cli.completion_cmd import NoResults, write_lists
 from config.settings import RunSettings
 from grading.lists import ListKind
+from grading.publish import NoResults, write_lists
 from reports.completion import HEADERS, SUMMARY_HEADER, TITLE
 from store.db import session_scope
 from store.models import GradingPull, LearnerResult, Person, School

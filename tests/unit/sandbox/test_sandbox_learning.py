@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sandbox import MoodleError, SandboxLms, seed_recording_site
+from sandbox import MoodleError, SandboxLms, SandboxOptions, seed_recording_site
 from sandbox.fixtures import DAY, TEMPLATE_D0
 from tests.sandbox_acting import act_as, grade_final_product
 
@@ -200,3 +200,92 @@ def test_the_course_grade_report_lists_active_enrolments_only(lms: SandboxLms) -
     assert len(after) == len(everyone) - 1
     alone = lms.call("gradereport_user_get_grade_items", {"courseid": 3, "userid": 5})
     assert [u["userid"] for u in alone["usergrades"]] == [5]
+
+
+def test_overriding_every_activity_completes_the_course_at_once(lms: SandboxLms) -> None:
+    """Recorded: all_overridden_before_cron (user 7, no cron in between)."""
+    for cmid in (15, 16, 17, 18, 19):
+        lms.call(
+            "core_completion_override_activity_completion_status",
+            {"userid": 7, "cmid": cmid, "newstate": 1},
+        )
+    status = lms.call("core_completion_get_course_completion_status", {"courseid": 3, "userid": 7})
+    assert status["completionstatus"]["completed"] is True
+    assert {c["timecompleted"] for c in status["completionstatus"]["completions"]} == {NOW}
+
+
+def test_marking_an_overridden_activity_incomplete_leaves_its_criterion_met(
+    lms: SandboxLms,
+) -> None:
+    """Recorded: after_overrides shows user 6's pages incomplete again, while
+    partial_after_cron still counts both as met criteria."""
+    for newstate in (1, 0):
+        lms.call(
+            "core_completion_override_activity_completion_status",
+            {"userid": 6, "cmid": 15, "newstate": newstate},
+        )
+    assert _states(lms, 6)[15] == 0
+    status = lms.call("core_completion_get_course_completion_status", {"courseid": 3, "userid": 6})
+    criteria = status["completionstatus"]["completions"]
+    assert [(c["status"], c["timecompleted"]) for c in criteria][:2] == [
+        ("Yes", NOW),
+        ("No", None),
+    ]
+    assert status["completionstatus"]["completed"] is False
+
+
+def _module_completed_site() -> tuple[SandboxLms, int, int]:
+    """A copy of a template with the "module completed" activity, one learner enrolled."""
+    lms = SandboxLms(SandboxOptions(module_completed_activity=True), clock=lambda: NOW)
+    copy = lms.call(
+        "core_course_duplicate_course",
+        {"courseid": 2, "fullname": "Copy", "shortname": "COPY", "categoryid": 1},
+    )
+    [user] = lms.call(
+        "core_user_create_users",
+        {
+            "users": [
+                {
+                    "username": "hv1",
+                    "password": "Hv#2026abcd",
+                    "firstname": "An",
+                    "lastname": "Nguyễn",
+                    "email": "hv1@example.edu.vn",
+                }
+            ]
+        },
+    )
+    lms.call(
+        "enrol_manual_enrol_users",
+        {"enrolments": [{"roleid": 5, "userid": user["id"], "courseid": copy["id"]}]},
+    )
+    return lms, copy["id"], user["id"]
+
+
+def test_the_module_completed_activity_alone_completes_the_course() -> None:
+    lms, course, user = _module_completed_site()
+    [marker] = [
+        a
+        for a in lms.site.course_activities(lms.site.courses[course])
+        if a.idnumber == "module_completed"
+    ]
+    status = lms.call(
+        "core_completion_get_course_completion_status", {"courseid": course, "userid": user}
+    )["completionstatus"]
+    assert (status["completed"], len(status["completions"])) == (False, 1)
+
+    lms.call(
+        "core_completion_override_activity_completion_status",
+        {"userid": user, "cmid": marker.cmid, "newstate": 1},
+    )
+    done = lms.call(
+        "core_completion_get_course_completion_status", {"courseid": course, "userid": user}
+    )["completionstatus"]
+    lms.call(
+        "core_completion_override_activity_completion_status",
+        {"userid": user, "cmid": marker.cmid, "newstate": 0},
+    )
+    still = lms.call(
+        "core_completion_get_course_completion_status", {"courseid": course, "userid": user}
+    )["completionstatus"]
+    assert (done["completed"], still["completed"]) == (True, True)

@@ -14,6 +14,8 @@ NOW = datetime(2023, 8, 20, tzinfo=UTC)
 # 2023-09-04 00:00 +07:00; the grading window closes at the end of day 26 (2023-09-29).
 DAY1 = 1693760400
 GRADING_END = 1693760400 + 26 * 86400
+# Enrolments end enrolment_grace_days (2) after it: the closing pull sees everyone.
+ENROLMENT_END = GRADING_END + 2 * 86400
 
 
 def person(code: str, email: str, **fields: object) -> Person:
@@ -146,9 +148,16 @@ def test_grading_extension_lengthens_that_class_only() -> None:
     extended = [klass(1, grading_extension_days=5), klass(2)]
     state = build_desired(snapshot(classes=extended), [RUN], ProvisioningSettings())
     toan = "BDTX-M4-2023-THCS-GV-TOAN"
-    assert state.enrolments[(toan, "7000000001")].timeend == GRADING_END + 5 * 86400
-    assert state.enrolments[(toan, "7000000002")].timeend == GRADING_END
-    assert state.enrolments[(toan, "7000000003")].timeend == GRADING_END + 5 * 86400
+    assert state.enrolments[(toan, "7000000001")].timeend == ENROLMENT_END + 5 * 86400
+    assert state.enrolments[(toan, "7000000002")].timeend == ENROLMENT_END
+    assert state.enrolments[(toan, "7000000003")].timeend == ENROLMENT_END + 5 * 86400
+
+
+def test_enrolments_end_the_configured_grace_days_after_the_grading_deadline() -> None:
+    run = RUN.model_copy(update={"enrolment_grace_days": 0})
+    state = build_desired(snapshot(classes=[klass(1)]), [run], ProvisioningSettings())
+    toan = "BDTX-M4-2023-THCS-GV-TOAN"
+    assert state.enrolments[(toan, "7000000001")].timeend == GRADING_END
 
 
 SITE_FIELDS = {"school": "school_name", "level": "level", "subject": "subject"}
