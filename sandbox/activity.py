@@ -34,7 +34,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from grading.rule import Reason
 from sandbox.activity_plan import (
     ALWAYS,
     Action,
@@ -99,11 +98,12 @@ class _FixedClock:
 # ---- finding the run in the site ------------------------------------------------------------
 
 
-def _person(site: Site, userid: int) -> Person | None:
+def _person(site: Site, userid: int, *, enrolment_suspended: bool) -> Person | None:
     user = site.users.get(userid)
-    if user is None or user.deleted or user.suspended:
+    if user is None or user.deleted:
         return None
-    return Person(userid, user.username, user.idnumber)
+    active = not (user.suspended or enrolment_suspended)
+    return Person(userid, user.username, user.idnumber, active=active)
 
 
 def _class_in_lms(site: Site, course: Course, group_id: int) -> ClassInLms:
@@ -111,8 +111,10 @@ def _class_in_lms(site: Site, course: Course, group_id: int) -> ClassInLms:
     reporters: list[Person] = []
     for userid in sorted(site.group_members.get(group_id, {})):
         enrolment = site.enrolments.get(course.id, {}).get(userid)
-        person = _person(site, userid)
-        if enrolment is None or enrolment.suspended or person is None:
+        if enrolment is None:
+            continue
+        person = _person(site, userid, enrolment_suspended=enrolment.suspended)
+        if person is None:
             continue
         roles = set(site.course_roles(course.id, userid))
         if STUDENT in roles:
@@ -181,7 +183,7 @@ def _window(opens: int, closes: int) -> Window:
 
 def _read_windows(call: _Caller, course: CourseInLms) -> CourseInLms:
     """The activities' open windows as a learner of the course reads them."""
-    reader = next((p for k in course.classes for p in k.learners), None)
+    reader = next((p for k in course.classes for p in k.learners if p.active), None)
     if reader is None:
         return course
     ids = {"courseids": [course.course_id]}
@@ -385,10 +387,24 @@ def plan_for(
     mix: ActivityMix | None = None,
     extensions: Mapping[str, int] | None = None,
     category_prefix: str = "BDTX",
-    call: _Caller | None = None,
 ) -> RunPlan:
-    """The plan of ``run`` on this site (reads the activity windows as a learner)."""
-    call = call or _Caller(lms)
+    """The plan of ``run`` on this site, as :func:`simulate_until` would follow it (reads
+    the activity windows as a learner, with the sandbox's clock as it is)."""
+    with lms.site.lock:
+        return _plan(
+            _Caller(lms), run, seed, mix or ActivityMix(), extensions or {}, category_prefix
+        )
+
+
+def _plan(
+    call: _Caller,
+    run: RunSettings,
+    seed: int,
+    mix: ActivityMix,
+    extensions: Mapping[str, int],
+    category_prefix: str,
+) -> RunPlan:
+    lms = call.lms
     courses = [_read_windows(call, c) for c in run_courses(lms.site, run, category_prefix)]
     classes = [k.class_id for c in courses for k in c.classes]
     phases = _phases(run, extensions or {}, classes)
@@ -416,15 +432,7 @@ def _simulate_run(
     call = _Caller(lms)
     clock = _FixedClock(now)
     lms.clock = clock
-    plan = plan_for(
-        lms,
-        run,
-        seed=seed,
-        mix=mix,
-        extensions=extensions,
-        category_prefix=category_prefix,
-        call=call,
-    )
+    plan = _plan(call, run, seed, mix, extensions, category_prefix)
     courses = {seat.course.course_id: seat.course for seat in plan.seats}
     due = [action for action in plan.actions if action.at <= now]
     done: Counter[str] = Counter()
@@ -507,7 +515,6 @@ __all__ = [
     "ActivitySummary",
     "ExpectedResult",
     "OutsiderGrade",
-    "Reason",
     "plan_for",
     "run_courses",
     "simulate_until",

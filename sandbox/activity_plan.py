@@ -76,6 +76,7 @@ class Person:
     userid: int
     username: str
     identity_code: str  # the LMS account's ID number
+    active: bool = True  # False: suspended (account or enrolment): cannot log in, does nothing
 
 
 @dataclass(frozen=True)
@@ -305,6 +306,8 @@ class _Planner:
         grader: Person | None,
         late: bool,
     ) -> None:
+        if not person.active:
+            return
         rng = self.rng(course.idnumber, person.username)
         story = _story(rng, self.mix)
         quiz, submission, survey = self.course_windows[course.course_id]
@@ -417,9 +420,13 @@ class _Planner:
 # ---- the run ------------------------------------------------------------------------------
 
 
+def _active(people: Iterable[Person]) -> list[Person]:
+    return [person for person in people if person.active]
+
+
 def _late_classes(planner: _Planner, courses: Sequence[CourseInLms]) -> tuple[str, ...]:
     graded = sorted(
-        klass.class_id for course in courses for klass in course.classes if klass.reporters
+        klass.class_id for course in courses for klass in course.classes if _active(klass.reporters)
     )
     count = min(planner.mix.late_classes, len(graded))
     return tuple(sorted(planner.rng("late").sample(graded, count)))
@@ -436,7 +443,7 @@ def _outsider_candidates(
                 continue
             own = {p.userid for p in klass.reporters}
             for other in course.classes:
-                outsiders = [p for p in other.reporters if p.userid not in own]
+                outsiders = [p for p in _active(other.reporters) if p.userid not in own]
                 if other is not klass and outsiders:
                     found.append((course, klass, outsiders[0], other))
                     break
@@ -457,7 +464,7 @@ def _outsider_grades(
         # a learner whose own story has them submit and be graded
         graded = [
             p
-            for p in learners
+            for p in _active(learners)
             if _story(planner.rng(course.idnumber, p.username), planner.mix).graded
         ]
         if graded:
@@ -487,7 +494,7 @@ def plan_run(
     for course in courses:
         planner.course_windows[course.course_id] = planner.windows(course)
         for klass in course.classes:
-            reporter = min(klass.reporters, key=lambda p: p.username, default=None)
+            reporter = min(_active(klass.reporters), key=lambda p: p.username, default=None)
             for person in sorted(klass.learners, key=lambda p: p.username):
                 seats.append(Seat(course, klass, person))
                 outsider = outsiders.get(person.userid)

@@ -188,3 +188,23 @@ def test_what_the_lms_refuses_is_reported_and_not_expected() -> None:
     assert all("Attempt quizzes" in r for r in refusals)
     assert all(Reason.NO_AUTO_PASS in r.reasons for r in summary.expected)
     assert summary.done["submission"] > 0
+
+
+def test_suspended_people_keep_their_seat_and_do_nothing() -> None:
+    """A suspended learner cannot log in: their seat is expected with every reason; a
+    class whose only reporter is suspended is never graded."""
+    lms = small_run_site()
+    site = lms.site
+    learner, reporter = site.user_by_username["hv1105"], site.user_by_username["bcv12"]
+    lms.call("core_user_update_users", {"users": [{"id": learner, "suspended": 1}]})
+    lms.call("core_user_update_users", {"users": [{"id": reporter, "suspended": 1}]})
+    summary = _simulate(lms, AFTER_GRADING)
+    assert summary.refused == ()
+    by_user = {r.username: r for r in summary.expected}
+    assert by_user["hv1105"].reasons == (Reason.NO_AUTO_PASS, Reason.NOT_SUBMITTED)
+    assert not [a for a in site.quiz_attempts.values() if a.userid == learner]
+    assert not [g for g in site.assign_grades.values() if g.grader == reporter]
+    unattended = [r for r in summary.expected if r.username.startswith("hv12")]
+    assert unattended
+    assert {r.reasons[-1] for r in unattended} <= {Reason.NOT_GRADED, Reason.NOT_SUBMITTED}
+    assert any(r.reasons[-1] is Reason.NOT_GRADED for r in unattended)
