@@ -23,6 +23,11 @@ does each action once, at its own instant, whatever the days between the calls.
 
 The summary says what was done, what the LMS refused, and the result each learner's seat
 should get from what was done by ``now`` (:class:`ExpectedResult`), to compare with a pull.
+
+A known gap: the late class's reporter grades after the class's grading deadline, which is
+also when the sync ends their enrolment. The sandbox lets an enrolled user in after their
+enrolment's end; real Moodle's ``require_login`` would not (only active enrolments count),
+so on a real site such a grade needs the enrolment kept open a while past the deadline.
 """
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ dates not moved to the run), the action is not planned and a problem says so.
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -189,6 +190,15 @@ class RunPlan:
 # ---- drawing instants ----------------------------------------------------------------------
 
 
+def _when(epoch: int) -> str:
+    """An instant for a problem message (UTC); the open ends of a window as such."""
+    if epoch <= 0:
+        return "always"
+    if epoch >= ALWAYS.end:
+        return "never"
+    return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
 def _pick(rng: random.Random, window: Window) -> int:
     return rng.randrange(window.start, window.end)
 
@@ -260,42 +270,40 @@ class _Planner:
         return Window(self.phases.day1, self.phases.default_grading_due)
 
     def open_window(
-        self, course: CourseInLms, what: str, allowed: Window, phases: list[Window]
+        self, course: CourseInLms, what: str, window: Window, limit: Window, phases: list[Window]
     ) -> Window:
-        """The part of ``allowed`` to act in (see :func:`_choose_window`); a problem if none."""
-        chosen = _choose_window(allowed, phases, self.run_span)
+        """Where in ``window`` (the activity's, cut to ``limit``) to act: see
+        :func:`_choose_window`; a problem when nowhere."""
+        chosen = _choose_window(window.meet(limit), phases, self.run_span)
         if not chosen:
             self.problems.append(
-                f"{course.idnumber}: {what} is not open during the run "
-                f"(open [{allowed.start}, {allowed.end}), run [{self.run_span.start}, "
-                f"{self.run_span.end})): not simulated"
+                f"{course.idnumber}: {what} is not open during the run (open "
+                f"{_when(window.start)} to {_when(window.end)}; the run "
+                f"{_when(self.run_span.start)} to {_when(self.run_span.end)}): not simulated"
             )
         return chosen
 
     def windows(self, course: CourseInLms) -> tuple[Window, Window, Window]:
         """Where the quiz, the submission and the survey fall in ``course``."""
-        online = Window(self.phases.day1, self.phases.submission_due)
+        p = self.phases
+        online = Window(p.day1, p.submission_due)
         found = []
-        for what, activity, window, phases in (
-            (
-                "the quiz",
-                course.quiz_id,
-                course.quiz_window.meet(online),
-                [self.phases.online_1, self.phases.online_2],
-            ),
+        for what, activity, window, limit, phases in (
+            ("the quiz", course.quiz_id, course.quiz_window, online, [p.online_1, p.online_2]),
             (
                 "the final assignment",
                 course.assign_id,
-                course.submission_window.meet(online),
-                [self.phases.online_2],
+                course.submission_window,
+                online,
+                [p.online_2],
             ),
-            ("the survey", course.feedback_id, course.survey_window, [self.phases.online_2]),
+            ("the survey", course.feedback_id, course.survey_window, ALWAYS, [p.online_2]),
         ):
             if activity is None:
                 self.problems.append(f"{course.idnumber}: no {what[4:]} found: not simulated")
                 found.append(NEVER)
             else:
-                found.append(self.open_window(course, what, window, phases))
+                found.append(self.open_window(course, what, window, limit, phases))
         return found[0], found[1], found[2]
 
     def learner(
