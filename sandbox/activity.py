@@ -92,6 +92,10 @@ class ActivitySummary:
         return dict(sorted(counts.items()))
 
 
+def _when(epoch: int) -> str:
+    return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
 class _FixedClock:
     def __init__(self, now: int) -> None:
         self.now = now
@@ -240,9 +244,9 @@ def _already_done(site: Site, action: Action) -> bool:
     learner = action.learner.userid
     key = (action.activity_id, learner)
     if action.kind is ActionKind.QUIZ:
-        attempts = site.attempts_of_user_quiz.get(key, [])
-        finished = [a for a in attempts if site.quiz_attempts[a].state == "finished"]
-        return len(finished) >= action.attempt
+        # the attempt started at the action's own instant (the sandbox clock was set to it)
+        attempts = (site.quiz_attempts[a] for a in site.attempts_of_user_quiz.get(key, []))
+        return any(a.timestart == action.at and a.state == "finished" for a in attempts)
     if action.kind is ActionKind.SUBMIT:
         submission = site.submissions.get(key)
         return submission is not None and submission.status == "submitted"
@@ -412,15 +416,8 @@ def _plan(
     lms = call.lms
     courses = [_read_windows(call, c) for c in run_courses(lms.site, run, category_prefix)]
     classes = [k.class_id for c in courses for k in c.classes]
-    phases = _phases(run, extensions or {}, classes)
-    return plan_run(
-        run.id,
-        courses,
-        phases,
-        mix=mix or ActivityMix(),
-        seed=seed,
-        pass_percent=_pass_percent(run),
-    )
+    phases = _phases(run, extensions, classes)
+    return plan_run(run.id, courses, phases, mix=mix, seed=seed, pass_percent=_pass_percent(run))
 
 
 def _simulate_run(
@@ -456,7 +453,7 @@ def _simulate_run(
             refused_actions.add(index)
             refused.append(
                 f"{action.kind.value} of {action.learner.username} by {action.actor.username} "
-                f"at {action.at} in course {courses[action.course_id].idnumber}: {problem}"
+                f"at {_when(action.at)} in course {courses[action.course_id].idnumber}: {problem}"
             )
     kept = [a for i, a in enumerate(due) if i not in refused_actions]
     return ActivitySummary(

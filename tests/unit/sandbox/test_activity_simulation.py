@@ -188,6 +188,13 @@ def test_what_the_lms_refuses_is_reported_and_not_expected() -> None:
     assert all("Attempt quizzes" in r for r in refusals)
     assert all(Reason.NO_AUTO_PASS in r.reasons for r in summary.expected)
     assert summary.done["submission"] > 0
+    # put right: the refused attempts are made at their own instants, once
+    del lms.site.role_changes[5]
+    retried = _simulate(lms, AFTER_GRADING)
+    assert retried.refused == ()
+    assert retried.done == {"quiz_attempt": len(refusals)}
+    assert _simulate(lms, AFTER_GRADING).done == {}
+    assert len(lms.site.quiz_attempts) == len(refusals)
 
 
 def test_suspended_people_keep_their_seat_and_do_nothing() -> None:
