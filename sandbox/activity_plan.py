@@ -521,8 +521,11 @@ def plan_run(
     )
 
 
+_KIND_ORDER = {kind: index for index, kind in enumerate(ActionKind)}
+
+
 def _action_order(action: Action) -> tuple[int, int, str, int]:
-    return (action.at, list(ActionKind).index(action.kind), action.learner.username, action.attempt)
+    return (action.at, _KIND_ORDER[action.kind], action.learner.username, action.attempt)
 
 
 # ---- what the rule should say ---------------------------------------------------------------
