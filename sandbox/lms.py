@@ -64,7 +64,6 @@ KNOWN_FUNCTIONS = frozenset(
         "core_courseformat_update_course",
         "core_calendar_get_action_events_by_course",
         "core_grades_update_grades",
-        "mod_feedback_get_feedbacks_by_courses",
         "mod_page_get_pages_by_courses",
     }
 )

@@ -370,6 +370,10 @@ CHECKPOINTS: dict[str, tuple[str, frozenset[str]]] = {
     "gradereport_user_get_grade_items__group1_only": (GRADED, frozenset()),
     "mod_feedback_get_analysis__course_after_3_answers": (GRADED, frozenset()),
     "mod_feedback_get_analysis__group2": (GRADED, frozenset()),
+    "mod_feedback_get_feedbacks_by_courses__grading_course_syncbot_not_enrolled": (
+        GRADED,
+        frozenset(),
+    ),
     "mod_feedback_get_non_respondents__course_after_3_answers": (GRADED, frozenset()),
     "mod_feedback_get_responses_analysis__course_after_3_answers": (GRADED, frozenset()),
 }

@@ -123,3 +123,61 @@ def process_page(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         "siteaftersubmit": "",
         "warnings": [],
     }
+
+
+def _feedback_record(activity: Activity) -> dict[str, Any]:
+    s = activity.settings
+    return {
+        "id": activity.instance,
+        "course": activity.course,
+        "name": activity.name,
+        "intro": activity.intro,
+        "introformat": 1,
+        "lang": None,
+        "anonymous": s.get("anonymous", 1),
+        "email_notification": False,
+        "multiple_submit": False,
+        "autonumbering": False,
+        "site_after_submit": "",
+        "page_after_submit": s.get("page_after_submit", ""),
+        "page_after_submitformat": 1,
+        "publish_stats": False,
+        "timeopen": s.get("timeopen", 0),
+        "timeclose": s.get("timeclose", 0),
+        "timemodified": activity.timemodified,
+        "completionsubmit": activity.completionsubmit,
+        "coursemodule": activity.cmid,
+        "introfiles": [],
+        "pageaftersubmitfiles": [],
+    }
+
+
+@ws_function("mod_feedback_get_feedbacks_by_courses", S(courseids=default(M(V(Param.INT)), [])))
+def get_feedbacks_by_courses(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+    """The feedbacks of the given (or the caller's) courses, with their open and close dates.
+
+    Recorded: the service account gets them without being enrolled (it may enter any
+    course); a course the caller may not enter is left out with a warning.
+    """
+    site = ctx.site
+    course_ids = params["courseids"] or sorted(site.courses_of_user.get(ctx.caller.userid, set()))
+    feedbacks: list[dict[str, Any]] = []
+    warnings: list[dict[str, Any]] = []
+    for course_id in course_ids:
+        course = site.courses.get(course_id)
+        if course is None or not access.can_enter_course(site, ctx.caller, course_id):
+            warnings.append(
+                {
+                    "item": "course",
+                    "itemid": course_id,
+                    "warningcode": "1",
+                    "message": "No access rights in course context",
+                }
+            )
+            continue
+        feedbacks.extend(
+            _feedback_record(activity)
+            for activity in site.course_activities(course)
+            if activity.modname == "feedback"
+        )
+    return {"feedbacks": feedbacks, "warnings": warnings}

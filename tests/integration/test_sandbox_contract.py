@@ -108,7 +108,6 @@ NOT_IMPLEMENTED = (
     "mod_assign_get_submission_status",
     "mod_assign_get_user_flags",
     "mod_assign_list_participants",
-    "mod_feedback_get_feedbacks_by_courses",
 )
 WSFUNCTION = re.compile(r"(core|mod|enrol|gradereport|tool)_[a-z0-9]+(_[a-z0-9]+)+")
 # Cases whose trimmed recorded parameters the replay rebuilds in full (see ``_params``).
