@@ -84,7 +84,9 @@ class RunPull:
     run_id: str
     evidence: tuple[LearnerEvidence, ...]
     assessors_by_class: Mapping[str, frozenset[int]]
-    survey_positive: Mapping[str, bool]  # identity code -> positive (answered only)
+    # (identity code, course idnumber) -> positive, per seat that answered: a learner with
+    # a reference seat answers each course's survey apart.
+    survey_positive: Mapping[tuple[str, str], bool]
     problems: tuple[str, ...]  # in Vietnamese: what keeps the pull from being complete
     calls: Mapping[str, int]
 
@@ -321,7 +323,7 @@ def pull_run(
             _read_completion(lms, facts, _learner_ids(desired, facts, accounts), ungraded)
 
     evidence: list[LearnerEvidence] = []
-    survey_positive: dict[str, bool] = {}
+    survey_positive: dict[tuple[str, str], bool] = {}
     for facts in courses:
         for seat in _learner_seats(desired, facts.idnumber):
             learner_id = accounts.get(seat.identity_code)
@@ -336,7 +338,9 @@ def pull_run(
                     value, grader = kept.grade, kept.grader_id
             answer = facts.survey.get(learner_id) if learner_id is not None else None
             if answer is not None:
-                survey_positive[seat.identity_code] = answer.rating in ids.positive_answers
+                survey_positive[(seat.identity_code, facts.idnumber)] = (
+                    answer.rating in ids.positive_answers
+                )
             evidence.append(
                 LearnerEvidence(
                     identity_code=seat.identity_code,

@@ -146,7 +146,11 @@ def pull(
         pull_id,
         run_id,
         (
-            (evidence, result, pulled.survey_positive.get(evidence.identity_code))
+            (
+                evidence,
+                result,
+                pulled.survey_positive.get((evidence.identity_code, evidence.course_idnumber)),
+            )
             for evidence, result in zip(pulled.evidence, results, strict=True)
         ),
     )
@@ -160,16 +164,20 @@ def pull(
         calls=pulled.calls,
         problems=pulled.problems,
     )
+    # The survey rates count main seats that are certified or not: a reference seat's
+    # answer is about another course, an exempt person's is not asked for.
     counted = {
-        r.identity_code for r in results if r.outcome in (Outcome.COMPLETED, Outcome.NOT_COMPLETED)
+        (evidence.identity_code, evidence.course_idnumber)
+        for evidence, result in zip(pulled.evidence, results, strict=True)
+        if result.outcome in (Outcome.COMPLETED, Outcome.NOT_COMPLETED)
     }
     return PullReport(
         run_id=run_id,
         pull_id=pull_id,
         results=results,
-        survey_answered=sum(1 for code in pulled.survey_positive if code in counted),
+        survey_answered=sum(1 for seat in pulled.survey_positive if seat in counted),
         survey_positive=sum(
-            1 for code, positive in pulled.survey_positive.items() if positive and code in counted
+            1 for seat, positive in pulled.survey_positive.items() if positive and seat in counted
         ),
         calls=pulled.calls,
         problems=pulled.problems,

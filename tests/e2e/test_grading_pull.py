@@ -221,7 +221,7 @@ def test_learners_who_did_nothing_have_every_reason_and_no_one_is_lost(
 def test_the_survey_answers_are_read_with_their_rating(acted: tuple[ClassInLms, RunPull]) -> None:
     one, pulled = acted
     first, second = list(one.learners)[:2]
-    assert pulled.survey_positive == {first: True, second: False}
+    assert pulled.survey_positive == {(first, COURSE): True, (second, COURSE): False}
     answered = {e.identity_code for e in pulled.evidence if e.survey_answered}
     assert answered == {first, second}
 

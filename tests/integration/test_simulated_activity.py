@@ -172,3 +172,21 @@ def test_a_few_learners_by_name(
         assert user.idnumber == result.identity_code
         assert pulled.reasons == result.reasons, result.username
     assert {(), (Reason.NO_AUTO_PASS,), (Reason.NOT_SUBMITTED,), (Reason.NOT_GRADED,)} <= seen
+
+
+def test_the_survey_rates_count_each_main_seat_once(
+    simulated: tuple[ActivitySummary, service.PullReport],
+) -> None:
+    """A learner with a reference seat answers two surveys: only the main seat's answer
+    counts towards the run's survey rates, and never in place of the main seat's own."""
+    summary, report = simulated
+    certified = {
+        (r.class_code, r.identity_code)
+        for r in report.results
+        if r.outcome in (Outcome.COMPLETED, Outcome.NOT_COMPLETED)
+    }
+    main = [r for r in summary.expected if (r.class_id, r.identity_code) in certified]
+    assert report.survey_answered == sum(1 for r in main if r.survey_positive is not None)
+    assert report.survey_positive == sum(1 for r in main if r.survey_positive)
+    answered_by_everyone = sum(1 for r in summary.expected if r.survey_positive is not None)
+    assert report.survey_answered < answered_by_everyone  # reference seats answered too
