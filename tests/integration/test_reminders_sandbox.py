@@ -16,10 +16,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 
 from config.settings import DatabaseSettings, RunSettings, Settings
+from connector.client import MoodleClient
 from connector.lms import MoodleLms
+from connector.messages import SEND_INSTANT_MESSAGES
+from connector.retry import RetryPolicy
 from connector.users import NewUser, UserUpdate
 from grading.extend import extend_class
-from grading.remind import SENT, SKIPPED, remind
+from grading.remind import FAILED, SENT, SKIPPED, UNKNOWN, WOULD_SEND, remind
+from grading.reminders import SlotKey
+from sandbox.faults import FaultKind
 from sandbox.lms import SandboxLms
 from store.db import session_scope
 from store.models import (
@@ -30,7 +35,7 @@ from store.models import (
     Person,
     TrainingClass,
 )
-from store.reminders_repo import reminders_of
+from store.reminders_repo import Claim, claim, reminders_of
 from tests.integration.test_apply_sandbox import lms_for
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -214,3 +219,70 @@ def test_an_extension_gives_the_new_deadline_its_own_reminders(engine: Engine) -
     )
     # C3's reporters got nothing from it: C3 was not extended and its due has passed.
     assert Counter(by_id.get(m.useridto) for m in sandbox.site.messages)["R3"] == 2
+
+
+def _one_attempt(sandbox: SandboxLms) -> MoodleLms:
+    client = MoodleClient(
+        "http://sandbox.invalid",
+        sandbox.token_for("syncbot"),
+        transport=sandbox.transport(),
+        retry=RetryPolicy(attempts=1),
+    )
+    return MoodleLms(client)
+
+
+def test_a_lost_answer_is_never_resent_and_a_refused_call_is_sent_next_time(
+    engine: Engine,
+) -> None:
+    settings = Settings(database=DatabaseSettings(url="sqlite://"), runs=[RUN])
+    clock = Clock(dt.datetime(2023, 10, 24, 9, 0, tzinfo=VN))
+    sandbox = SandboxLms(clock=clock)
+    lms = _one_attempt(sandbox)
+    ids = _accounts(lms)
+    _seed(engine, ids)
+    by_id = {v: k for k, v in ids.items()}
+
+    # Moodle delivers the messages, the answer is lost: recorded unknown, never re-sent.
+    sandbox.inject_fault(SEND_INSTANT_MESSAGES, on_call=1, kind=FaultKind.DROP_RESPONSE)
+    lost = remind(engine, lms, settings, RUN.id, now=clock.now)
+    assert {o.status for o in lost.outcomes} == {UNKNOWN}
+    assert lost.problems
+    assert remind(engine, lms, settings, RUN.id, now=clock.now).outcomes == ()
+    delivered = Counter(by_id.get(m.useridto) for m in sandbox.site.messages)
+    assert delivered == Counter({"R1": 1, "A1": 1, "R3": 1})
+
+    # The 1-day reminder: the connection is refused, nothing arrives; the next call sends.
+    clock.now = dt.datetime(2023, 10, 26, 8, 0, tzinfo=VN)
+    sandbox.inject_fault(SEND_INSTANT_MESSAGES, on_call=2, kind=FaultKind.CONNECTION_ERROR)
+    refused = remind(engine, lms, settings, RUN.id, now=clock.now)
+    assert {o.status for o in refused.outcomes} == {FAILED}
+    assert len(sandbox.site.messages) == 3
+    retried = remind(engine, lms, settings, RUN.id, now=clock.now + dt.timedelta(hours=1))
+    assert {o.status for o in retried.outcomes} == {SENT}
+    delivered = Counter(by_id.get(m.useridto) for m in sandbox.site.messages)
+    assert delivered == Counter({"R1": 2, "A1": 2, "R3": 2})
+    assert (
+        remind(engine, lms, settings, RUN.id, now=clock.now + dt.timedelta(hours=2)).outcomes == ()
+    )
+
+
+def test_a_dry_run_sends_and_records_nothing(engine: Engine) -> None:
+    settings = Settings(database=DatabaseSettings(url="sqlite://"), runs=[RUN])
+    clock = Clock(dt.datetime(2023, 10, 24, 9, 0, tzinfo=VN))
+    sandbox = SandboxLms(clock=clock)
+    lms = lms_for(sandbox)
+    _seed(engine, _accounts(lms))
+    shown = remind(engine, None, settings, RUN.id, now=clock.now, dry_run=True)
+    assert {o.identity_code for o in shown.outcomes} == {"R1", "A1", "R3"}
+    assert {o.status for o in shown.outcomes} == {WOULD_SEND}
+    assert sandbox.site.messages == []
+    assert reminders_of(engine, RUN.id) == []
+
+
+def test_two_callers_cannot_claim_the_same_reminder(engine: Engine) -> None:
+    key = SlotKey(RUN.id, C1, "R1", 3, 1698339600)
+    now = dt.datetime(2023, 10, 24, 9, tzinfo=VN)
+    first = claim(engine, [Claim(key, 101, 2)], pull_id=None, now=now)
+    second = claim(engine, [Claim(key, 101, 2)], pull_id=None, now=now)
+    assert list(first) == [key]
+    assert second == {}
