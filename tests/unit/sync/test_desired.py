@@ -151,6 +151,19 @@ def test_grading_extension_lengthens_that_class_only() -> None:
     assert state.enrolments[(toan, "7000000003")].timeend == GRADING_END + 5 * 86400
 
 
+def test_a_recorded_extension_wins_over_the_class_row() -> None:
+    """``bdtx grading extend`` records it; a class reopened by an allocation has lost its
+    row's days but keeps its extension."""
+    state = build_desired(
+        snapshot(classes=[klass(1), klass(2)], extensions={"M4-2023/THCS/GV/Toán/02": 3}),
+        [RUN],
+        ProvisioningSettings(),
+    )
+    toan = "BDTX-M4-2023-THCS-GV-TOAN"
+    assert state.enrolments[(toan, "7000000001")].timeend == GRADING_END
+    assert state.enrolments[(toan, "7000000002")].timeend == GRADING_END + 3 * 86400
+
+
 SITE_FIELDS = {"school": "school_name", "level": "level", "subject": "subject"}
 
 
