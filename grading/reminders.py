@@ -209,9 +209,9 @@ def reminder_lines(
     ]
     for c in reminder.classes:
         left = "hôm nay là ngày cuối" if c.days_left <= 0 else f"còn {c.days_left} ngày"
-        name = f"{c.class_name} ({c.class_code})" if c.class_name else c.class_code
+        name = f"{c.class_name} ({c.class_code})" if c.class_name else f"Lớp {c.class_code}"
         lines.append(
-            f"- Lớp {name}: {c.waiting} bài đã nộp chưa được chấm; hạn chấm trước 00:00 "
+            f"- {name}: {c.waiting} bài đã nộp chưa được chấm; hạn chấm trước 00:00 "
             f"ngày {_day(c.due, tz)} ({left})."
         )
     if pulled_at is not None:

@@ -133,8 +133,8 @@ def test_the_text_names_the_run_classes_counts_deadline_and_days_left_in_nfc() -
     text = "\n".join(lines)
     assert "Kính gửi Nguyễn Thị Lan," in text
     assert "Mô đun 4 (M4-2023)" in text
-    assert "Lớp Lớp C1 (C1): 2 bài đã nộp chưa được chấm" in text
-    assert "Lớp Lớp C2 (C2): 1 bài" in text
+    assert "- Lớp C1 (C1): 2 bài đã nộp chưa được chấm" in text
+    assert "- Lớp C2 (C2): 1 bài" in text
     assert "hạn chấm trước 00:00 ngày 27/10/2023 (còn 1 ngày)" in text
     assert "22:15 25/10/2023" in text
     assert unicodedata.is_normalized("NFC", text)
