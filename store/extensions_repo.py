@@ -62,3 +62,10 @@ def record_lms_outcome(
     row.lms_error = error[:2000]
     row.lms_updated_at = None if error else now
     session.add(row)
+
+
+def run_extension_days(session: Session, run_id: str) -> dict[str, int]:
+    """Class id -> extra grading days for every class of a run: what
+    :func:`scheduler.timeline.run_timeline` takes wherever a run's timeline is built."""
+    classes = session.exec(select(TrainingClass).where(TrainingClass.run_id == run_id))
+    return extension_days(session, classes)
