@@ -35,7 +35,9 @@ def print_json_error(message: str, exit_code: int, kind: str) -> None:
     ``{"ok": false, "error": <message>, "error_kind": <kind>, "exit_code": <code>}``;
     ``kind`` says what went wrong: ``settings``, ``lms``, ``needs_accept``,
     ``not_a_roster``, ``no_results`` (no finished grading pull to list), ``too_early``
-    (a run closed before its grading window ends, without ``--force``), ``internal``.
+    (a run closed before its grading window ends, without ``--force``), ``refused`` (a
+    request that makes no sense, e.g. an extension before the current deadline),
+    ``internal``.
     """
     body = {"ok": False, "error": message, "error_kind": kind, "exit_code": exit_code}
     print(json.dumps(body, ensure_ascii=False), flush=True)

@@ -19,7 +19,14 @@ from typing import Any
 from rich.table import Table
 
 from cli.context import EXIT_OK, AppContext
-from grading.deadlines import ClassDeadline, Reporter, by_reporter, deadlines, select
+from grading.deadlines import (
+    ClassDeadline,
+    Reporter,
+    by_reporter,
+    deadlines,
+    overdue_classes,
+    select,
+)
 from reports.ics import Event, calendar
 from reports.xlsx import CellValue, SafeWorkbook
 from scheduler.timeline import run_timeline
@@ -39,6 +46,8 @@ HEADERS = (
     "Còn (ngày)",
     "Quá hạn",
 )
+OVERDUE_SHEET = "Quá hạn chấm"
+OVERDUE_TITLE = "Lớp quá hạn chấm bài còn bài chờ chấm: cần Sở xử lý"
 _UNSAFE_NAME = re.compile(r"[^0-9A-Za-z_-]")
 
 
@@ -154,6 +163,11 @@ def write_files(
     sheet.header(headers)
     for run in runs:
         sheet.rows([run.run_id, *cells(row, tz)] for row in run.rows)
+    late = book.sheet(OVERDUE_SHEET, widths=widths, freeze="A4")
+    late.title_block([OVERDUE_TITLE, stamp, *notes])
+    late.header(headers)
+    for run in runs:
+        late.rows([run.run_id, *cells(row, tz)] for row in overdue_classes(run.rows))
     written.append(book.save(out_dir / OVERVIEW_FILE))
 
     per_reporter: dict[Reporter, list[tuple[str, ClassDeadline]]] = {}
@@ -229,6 +243,7 @@ def show_deadlines(
                     "run_id": run.run_id,
                     "pull_id": run.pull_id,
                     "classes": [_as_dict(row, run.run_id) for row in rows],
+                    "overdue": [_as_dict(row, run.run_id) for row in overdue_classes(rows)],
                 }
                 for run, rows in shown
             ],
@@ -245,5 +260,10 @@ def show_deadlines(
             ctx.console.print(f"[yellow]{_no_pull_note(run.run_id)}[/yellow]")
         if not rows:
             ctx.console.print("Không có lớp nào phù hợp.")
+        late = overdue_classes(rows)
+        if late:
+            ctx.console.print(deadlines_table(late, tz, f"{OVERDUE_TITLE} (đợt {run.run_id})"))
+        else:
+            ctx.console.print(f"Đợt {run.run_id}: không có lớp nào quá hạn chấm còn bài chờ chấm.")
     ctx.console.print(f"Đã ghi {len(files)} tệp vào {out_dir or OUT_DIR}.")
     return EXIT_OK

@@ -436,6 +436,44 @@ def grading_deadlines(
         )
 
 
+@grading_app.command("extend")
+def grading_extend(
+    class_code: Annotated[str, typer.Option("--class", help="The class (its id).")],
+    until: Annotated[
+        dt.datetime,
+        typer.Option("--until", formats=["%Y-%m-%d"], help="The new last grading day."),
+    ],
+    reason: Annotated[str, typer.Option("--reason", help="Why the Sở extends it.")],
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Extend a class's grading deadline: recorded with who and when; moves its enrolments."""
+    from cli.remind_cmd import run_extend
+
+    with _context(config, quiet=as_json, as_json=as_json) as ctx:
+        raise typer.Exit(
+            run_extend(ctx, class_code, until.date(), reason, as_json=as_json, now=_now)
+        )
+
+
+@grading_app.command("remind")
+def grading_remind(
+    run: Annotated[
+        list[str] | None, typer.Option("--run", help="A run id (default: every run).")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would be sent; send nothing.")
+    ] = False,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Remind assessors with ungraded work of their grading deadline (Moodle messages)."""
+    from cli.remind_cmd import run_remind
+
+    with _context(config, quiet=as_json, as_json=as_json) as ctx:
+        raise typer.Exit(run_remind(ctx, run or [], dry_run=dry_run, as_json=as_json, now=_now))
+
+
 # -- completion lists --------------------------------------------------------------------
 
 completion_app = typer.Typer(help="Completion lists of a run (Excel, CSV).", no_args_is_help=True)

@@ -74,7 +74,7 @@ REQUIRED_FUNCTIONS: MappingProxyType[str, str] = MappingProxyType(
         completion.OVERRIDE_ACTIVITY_COMPLETION_STATUS: "completion: teacher overrides",
         grades.GET_GRADE_ITEMS: "grading: gradebook pull",
         feedback.GET_RESPONSES_ANALYSIS: "grading: who answered the survey, and what",
-        messages.SEND_INSTANT_MESSAGES: "notifications to learners",
+        messages.SEND_INSTANT_MESSAGES: "grading reminders to reporters and assistants",
     }
 )
 

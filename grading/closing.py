@@ -36,8 +36,9 @@ from grading.writeback import CompletedSeat, WritebackReport, write_back
 from scheduler.timeline import run_timeline
 from store.closing_repo import closing_of, save_closing
 from store.db import session_scope
+from store.extensions_repo import run_extension_days
 from store.grading_repo import results_of
-from store.models import GradingPull, LmsAccount, RunClosing, TrainingClass
+from store.models import GradingPull, LmsAccount, RunClosing
 from sync.desired import load_desired
 
 
@@ -64,11 +65,7 @@ class ClosingReport:
 def closes_at(engine: Engine, run: RunSettings, settings: Settings) -> dt.datetime:
     """When the run's grading window ends for every class, extensions included."""
     with session_scope(engine) as session:
-        extensions = {
-            c.id: c.grading_extension_days
-            for c in session.exec(select(TrainingClass).where(TrainingClass.run_id == run.id))
-            if c.grading_extension_days
-        }
+        extensions = run_extension_days(session, run.id)
     return run_timeline(run, settings.site_zone(), extensions).closed_at
 
 

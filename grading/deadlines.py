@@ -154,3 +154,9 @@ def by_reporter(rows: Iterable[ClassDeadline]) -> dict[Reporter, list[ClassDeadl
         for reporter in row.reporters:
             grouped.setdefault(reporter, []).append(row)
     return dict(sorted(grouped.items(), key=lambda item: item[0].identity_code))
+
+
+def overdue_classes(rows: Iterable[ClassDeadline]) -> list[ClassDeadline]:
+    """The escalation list for the Sở: grading due passed with submissions still waiting
+    for a grade (a class without a pull yet is not known to be late)."""
+    return [row for row in rows if row.overdue and (row.waiting or 0) > 0]

@@ -144,12 +144,19 @@ class RunTimeline:
 
     def reminders(self, class_id: str | None = None) -> tuple[datetime, ...]:
         """The grading reminders of ``class_id``'s reporters, earliest first."""
+        return tuple(sorted({at for _, at in self.reminder_moments(class_id)}))
+
+    def reminder_moments(self, class_id: str | None = None) -> tuple[tuple[int, datetime], ...]:
+        """Each reminder offset (days before the grading due) with its instant, earliest
+        instant first."""
         due_day = self.grading_due(class_id).date()
         moments = {
-            datetime.combine(due_day - timedelta(days=days), self.reminder_time, tzinfo=self.tz)
+            days: datetime.combine(
+                due_day - timedelta(days=days), self.reminder_time, tzinfo=self.tz
+            )
             for days in self.reminder_days
         }
-        return tuple(sorted(moments))
+        return tuple(sorted(moments.items(), key=lambda item: item[1]))
 
     def meetings_for(self, class_id: str, clusters: Iterable[str] = ()) -> tuple[Meeting, ...]:
         """The meetings of a class: those naming it; else those of its schools' clusters;

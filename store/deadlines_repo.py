@@ -10,6 +10,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from grading.deadlines import EXEMPT, Reporter, SeatStatus, parse_reasons
+from store.extensions_repo import extension_days
 from store.grading_repo import latest_pull
 from store.models import ClassMember, ClassStaff, LearnerResult, Person, TrainingClass
 
@@ -68,7 +69,7 @@ def load_deadline_rows(engine: Engine, run_id: str) -> DeadlineRows:
         return DeadlineRows(
             run_id=run_id,
             classes={c.id: c.name for c in classes},
-            extensions={c.id: c.grading_extension_days for c in classes},
+            extensions=extension_days(session, classes),
             reporters=reporters,
             roster=roster,
             pull_id=None if pull is None else pull.id,

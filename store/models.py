@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -284,3 +284,61 @@ class RunClosing(SQLModel, table=True):
     counts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     files: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     problems: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class GradingExtension(SQLModel, table=True):
+    """A class's grading deadline extended by the Sở: who, when, why, from what to what.
+
+    One row per decision, never updated but for the LMS outcome; the newest row of a class
+    is its extension (``TrainingClass.grading_extension_days`` mirrors it). No foreign key
+    to the class: it may be closed and reopened by a later allocation, and keeps its
+    extension.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: str = Field(max_length=32, index=True)
+    class_id: str = Field(max_length=160, index=True)
+    until: date  # the new last grading day (local); grading is due at 00:00 the day after
+    days: int  # extra grading days over the run's, in total
+    previous_until: date
+    previous_days: int
+    reason: str = Field(max_length=1000)
+    granted_by: str = Field(max_length=64)
+    granted_at: datetime
+    # The class's enrolments re-sent to the LMS with the new end (None: not yet).
+    lms_updated_at: datetime | None = None
+    lms_enrolments: int = 0
+    lms_error: str = Field(default="", max_length=2000)
+
+
+class GradingReminder(SQLModel, table=True):
+    """One grading reminder to one assessor for one class, deadline and offset.
+
+    The unique key is what "never twice" means: a reminder ``offset_days`` before the
+    class's grading due ``due_epoch`` (a new due after an extension has its own). ``status``:
+    ``sending`` (claimed, the answer not yet stored), ``sent``, ``refused`` (Moodle said
+    why), ``skipped`` (the account is suspended or gone in the LMS), ``unknown`` (the answer
+    was lost: never re-sent), ``failed`` (not sent: tried again on the next call).
+    """
+
+    __table_args__ = (
+        UniqueConstraint(
+            "run_id", "class_id", "identity_code", "offset_days", "due_epoch", name="uq_reminder"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: str = Field(max_length=32, index=True)
+    class_id: str = Field(max_length=160)
+    identity_code: str = Field(max_length=32)
+    offset_days: int
+    due_epoch: int  # the class's grading due, epoch seconds
+    status: str = Field(max_length=16)
+    lms_user_id: int | None = None
+    msgid: int | None = None
+    waiting: int = 0  # submissions waiting for a grade, as the message said
+    pull_id: int | None = None
+    text: str = Field(default="", max_length=4000)
+    error: str = Field(default="", max_length=2000)
+    created_at: datetime
+    updated_at: datetime

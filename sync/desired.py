@@ -21,12 +21,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, select
 
 from config.settings import ProvisioningSettings, RunSettings
 from scheduler.timeline import run_timeline
+from store.extensions_repo import extension_days
 from store.models import ClassMember, ClassStaff, LmsAccount, Person, School, TrainingClass
 from sync.model import (
     STUDENT_ROLE,
@@ -92,6 +93,9 @@ class RosterSnapshot:
     seats: Iterable[ClassMember]
     staff: Iterable[ClassStaff]
     accounts: Iterable[LmsAccount]
+    # class id -> extra grading days granted (``bdtx grading extend``); a class not in it
+    # has its row's own ``grading_extension_days``
+    extensions: Mapping[str, int] = field(default_factory=dict)
 
 
 def build_desired(
@@ -120,7 +124,8 @@ def build_desired(
         )
         key = CourseKey(run.id, klass.level, klass.audience, klass.subject)
         idnumber = course_idnumber(prefix, key)
-        timeline = run_timeline(run, extensions={class_id: klass.grading_extension_days})
+        extension = snapshot.extensions.get(class_id, klass.grading_extension_days)
+        timeline = run_timeline(run, extensions={class_id: extension})
         start = int(timeline.start.timestamp())
         courses.setdefault(
             idnumber,
@@ -240,13 +245,15 @@ def _user(
 
 def load_snapshot(session: Session) -> RosterSnapshot:
     """Read the rows :func:`build_desired` needs."""
+    classes = list(session.exec(select(TrainingClass).order_by(col(TrainingClass.id))))
     return RosterSnapshot(
         people={p.identity_code: p for p in session.exec(select(Person))},
         schools={s.code: s for s in session.exec(select(School))},
-        classes=list(session.exec(select(TrainingClass).order_by(col(TrainingClass.id)))),
+        classes=classes,
         seats=list(session.exec(select(ClassMember))),
         staff=list(session.exec(select(ClassStaff))),
         accounts=list(session.exec(select(LmsAccount))),
+        extensions=extension_days(session, classes),
     )
 
 

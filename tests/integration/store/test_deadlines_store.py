@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import Engine
+from sqlmodel import select
 
 from cli.context import AppContext
 from cli.deadlines_cmd import OVERVIEW_FILE, show_deadlines
@@ -239,4 +240,78 @@ def test_latest_finished_pull_and_files(
     r2 = (out / "bao-cao-vien-R2.ics").read_bytes().decode("utf-8")
     assert r2.count("BEGIN:VEVENT") == 1
     assert "DTSTART:20231029T170000Z" in r2
+    ctx.close()
+
+
+def test_an_extension_survives_its_class_closing_and_the_overdue_sheet(
+    ctx: AppContext, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from cli.deadlines_cmd import OVERDUE_SHEET
+    from grading.extend import extend_class
+    from store.models import GradingExtension
+
+    engine = ctx.engine()
+    _seed(engine)
+    _pull(engine, "done", [("L1", C1, "not_graded", None), ("L4", C2, "not_graded", None)])
+    report = extend_class(
+        engine,
+        None,
+        ctx.settings,
+        C1,
+        dt.date(2023, 10, 28),
+        "  Báo cáo viên   ốm ",
+        user="chuyenvien",
+        now=NOW,
+    )
+    assert (report.change.previous_days, report.change.days) == (0, 2)
+    assert report.reason == "Báo cáo viên ốm"
+    with session_scope(engine) as session:
+        (row,) = session.exec(select(GradingExtension)).all()
+        assert (row.class_id, row.until, row.previous_until) == (
+            C1,
+            dt.date(2023, 10, 28),
+            dt.date(2023, 10, 26),
+        )
+        assert (row.granted_by, row.granted_at) == ("chuyenvien", NOW)
+        klass = session.get(TrainingClass, C1)
+        assert klass is not None
+        assert klass.grading_extension_days == 2
+        # A later allocation closes the class and opens it again: its row starts afresh.
+        seats = list(session.exec(select(ClassMember).where(ClassMember.class_id == C1)))
+        staff = list(session.exec(select(ClassStaff).where(ClassStaff.class_id == C1)))
+        kept = [(type(r), r.model_dump()) for r in (*seats, *staff)]
+        for dependent in (*seats, *staff):
+            session.delete(dependent)
+        session.flush()
+        session.delete(klass)
+        session.flush()
+        session.add(
+            TrainingClass(
+                id=C1, run_id=RUN.id, level="THCS", audience="GV", subject="Toán", ordinal=1,
+                name="Lớp 01",
+            )
+        )  # fmt: skip
+        session.flush()
+        session.add_all(model(**values) for model, values in kept)
+    assert load_deadline_rows(engine, RUN.id).extensions == {C1: 2, C2: 3}
+
+    # Two days past C1's old due, one past C1's new one is still ahead; C2 (due 30/10) too.
+    late = dt.datetime(2023, 10, 28, 12, tzinfo=dt.UTC)
+    out = tmp_path / "late"
+    code = show_deadlines(
+        ctx, [], reporter=None, class_code=None, out_dir=out, as_json=True, now=lambda: late
+    )
+    assert code == 0
+    (run,) = json.loads(capsys.readouterr().out)["runs"]
+    assert run["overdue"] == []
+    later = dt.datetime(2023, 10, 29, 12, tzinfo=dt.UTC)  # 19:00 on the 29th in Viet Nam
+    show_deadlines(
+        ctx, [], reporter=None, class_code=None, out_dir=out, as_json=True, now=lambda: later
+    )
+    (run,) = json.loads(capsys.readouterr().out)["runs"]
+    assert [c["class_code"] for c in run["overdue"]] == [C1]
+    sheet = load_workbook(out / OVERVIEW_FILE)[OVERDUE_SHEET]
+    rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+    listed = [r[1] for r in rows if r[0] == RUN.id]
+    assert listed == [C1]
     ctx.close()

@@ -152,3 +152,35 @@ def test_naive_times_are_refused() -> None:
             now=DUE,
             tz=VN,
         )
+
+
+def test_the_escalation_lists_overdue_classes_with_work_still_waiting() -> None:
+    from grading.deadlines import overdue_classes
+
+    tz = VN
+    late_waiting = class_deadline(
+        "C1", reporters=[ALICE], roster_learners=4, seats=SEATS, due=DUE, now=DUE, tz=tz
+    )
+    late_all_graded = class_deadline(
+        "C2",
+        reporters=[BOB],
+        roster_learners=1,
+        seats=[seat("L5", "", 9.0)],
+        due=DUE,
+        now=DUE,
+        tz=tz,
+    )
+    late_no_pull = class_deadline(
+        "C3", reporters=[BOB], roster_learners=3, seats=None, due=DUE, now=DUE, tz=tz
+    )
+    in_time = class_deadline(
+        "C4",
+        reporters=[ALICE],
+        roster_learners=4,
+        seats=SEATS,
+        due=DUE,
+        now=DUE - dt.timedelta(minutes=1),
+        tz=tz,
+    )
+    rows = [late_waiting, late_all_graded, late_no_pull, in_time]
+    assert [r.class_code for r in overdue_classes(rows)] == ["C1"]

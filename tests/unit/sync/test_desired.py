@@ -160,6 +160,19 @@ def test_enrolments_end_the_configured_grace_days_after_the_grading_deadline() -
     assert state.enrolments[(toan, "7000000001")].timeend == GRADING_END
 
 
+def test_a_recorded_extension_wins_over_the_class_row() -> None:
+    """``bdtx grading extend`` records it; a class reopened by an allocation has lost its
+    row's days but keeps its extension."""
+    state = build_desired(
+        snapshot(classes=[klass(1), klass(2)], extensions={"M4-2023/THCS/GV/Toán/02": 3}),
+        [RUN],
+        ProvisioningSettings(),
+    )
+    toan = "BDTX-M4-2023-THCS-GV-TOAN"
+    assert state.enrolments[(toan, "7000000001")].timeend == GRADING_END
+    assert state.enrolments[(toan, "7000000002")].timeend == GRADING_END + 3 * 86400
+
+
 SITE_FIELDS = {"school": "school_name", "level": "level", "subject": "subject"}
 
 
