@@ -8,7 +8,10 @@ call, only to make calls overlap); no assertion depends on how long anything too
 from __future__ import annotations
 
 import itertools
+import threading
+import time
 from collections import Counter
+from collections.abc import Callable
 
 import httpx
 
@@ -21,7 +24,7 @@ from sandbox.lms import SandboxLms
 from sandbox.protocol import encode_json
 from sandbox.throttle import Costs, Throttle, write_conflict
 from sync.apply import DONE, UNKNOWN, Applier, ApplyOptions, ApplyResult
-from sync.model import ActionKind
+from sync.model import ActionKind, DesiredUser
 from sync.plan import PlanOptions, plan
 from sync.read import read_actual
 from sync.tuning import Concurrency
@@ -29,8 +32,7 @@ from tests.integration.test_apply_sandbox import ListJournal
 from tests.unit.sync.states import desired, person
 
 NOW = 1_693_000_000
-PEOPLE = [person(f"71000000{n:02d}") for n in range(1, 41)]
-CLASSES = {p.identity_code: f"L0{n % 4 + 1}" for n, p in enumerate(PEOPLE)}  # 4 groups of 10
+PEOPLE = [person(f"71000000{n:02d}") for n in range(1, 41)]  # in 4 groups of 10
 
 
 def lms_over(transport: httpx.BaseTransport, token: str, *, budget: int, level: int) -> MoodleLms:
@@ -46,15 +48,21 @@ def lms_over(transport: httpx.BaseTransport, token: str, *, budget: int, level: 
 
 
 def apply_all(
-    sandbox: SandboxLms, lms: MoodleLms, *, concurrency: Concurrency | None = None
+    sandbox: SandboxLms,
+    lms: MoodleLms,
+    *,
+    concurrency: Concurrency | None = None,
+    people: list[DesiredUser] = PEOPLE,
+    clock: Callable[[], float] = time.monotonic,
 ) -> tuple[Applier, ApplyResult, ListJournal]:
-    wanted = desired(PEOPLE, CLASSES)
+    classes = {p.identity_code: f"L0{n % 4 + 1}" for n, p in enumerate(people)}
+    wanted = desired(people, classes)
     actual = read_actual(lms, wanted)
     the_plan = plan(
         wanted, actual, now=NOW, options=PlanOptions(site_customfields=frozenset({"school"}))
     )
     journal = ListJournal()
-    applier = Applier(lms, journal, actual, ApplyOptions(), concurrency=concurrency)
+    applier = Applier(lms, journal, actual, ApplyOptions(), concurrency=concurrency, clock=clock)
     return applier, applier.apply(the_plan), journal
 
 
@@ -143,3 +151,29 @@ def test_a_site_whose_big_calls_exceed_the_timeout_converges_in_one_apply() -> N
             assert after.size <= before.size // 2 + 1
     assert max(b.size for b in creates[1:]) < creates[0].size
     assert members(sandbox) == len(PEOPLE)
+
+
+def test_auto_concurrency_climbs_from_one_within_the_ceiling_and_the_client_follows() -> None:
+    # Each call's time is what the throttle charges it, on a clock of the calling thread:
+    # the tuner sees every level do proportionally more work and climbs to the ceiling.
+    elapsed = threading.local()
+
+    def spend(seconds: float) -> None:
+        elapsed.t = getattr(elapsed, "t", 0.0) + seconds
+
+    def clock() -> float:
+        return float(getattr(elapsed, "t", 0.0))
+
+    throttle = Throttle(8, Costs(call_s=0.1, default_row_s=0.1), sleep=spend)
+    sandbox = SandboxLms(throttle=throttle)
+    lms = lms_over(sandbox.transport(), sandbox.token_for("syncbot"), budget=60, level=1)
+    auto = Concurrency.automatic(ceiling=3, timeout_s=180)
+    people = [person(f"72000{n:05d}") for n in range(1, 121)]
+    _, result, _ = apply_all(sandbox, lms, concurrency=auto, people=people, clock=clock)
+
+    assert result.failures() == []
+    assert auto.steps == [1, 2, 3]
+    assert auto.summary()["level"] == 3
+    assert "max_concurrency_ceiling" in str(auto.summary()["reason"])
+    assert lms.client.max_concurrency == 3
+    assert throttle.collided == 0
