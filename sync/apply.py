@@ -1,20 +1,31 @@
 """Applying a plan to the LMS: the only part of the sync that writes to it.
 
-Actions run phase by phase in the plan's order (categories, courses, groups, accounts,
-enrolments, roles, group members, removals, suspensions), each phase in batches: one batch
-is one request the connector sends (sized to the field budget), up to ``max_concurrency``
-at once. As soon as a batch is answered, the outcome of each of its actions goes to the
-:class:`Journal` (one transaction per batch), so a crash loses at most the batches in
-flight, and a stop leaves each batch done, unknown (sent, answer lost) or pending (never
-sent). The next run reads the LMS again and re-plans, doing only what is left.
+Actions run phase by phase in the plan's order, each phase in batches: one batch is one
+request the connector sends (sized to the field budget), up to the concurrency level at
+once (:class:`~sync.tuning.Concurrency`: ``[lms] max_concurrency``, fixed or tuned as it
+goes). Two chains run side by side: categories, courses (copies), course settings and
+groups; and accounts. The accounts are the critical path (accounts -> enrolments ->
+group members) and always keep a slot; every later phase needs both chains. As soon as a
+batch is answered, the outcome of each of its actions goes to the :class:`Journal` (one
+transaction per batch), so a crash loses at most the batches in flight, and a stop leaves
+each batch done, unknown (sent, answer lost) or pending (never sent). The next run reads
+the LMS again and re-plans, doing only what is left.
 
+* Concurrent writes never collide inside Moodle: no two enrolment batches in flight touch
+  one course, no two membership batches one group (Moodle's database would deadlock and
+  roll one back with ``dmlwriteexception``).
 * A bad item fails alone (the connector isolates it); its reason is kept; the rest goes on.
 * A configuration error (token, function, capability) stops the apply: nothing else would
   work either.
-* A write whose answer was lost (:class:`~connector.errors.LmsOutcomeUnknown`) or an LMS
-  that stays down stops the apply with those actions marked ``unknown`` / ``pending``;
-  the next run reads back what really happened. Accounts created in a lost batch are
-  recognised by identity code and adopted then (see :func:`adoptable`).
+* A batch of accounts, enrolments or memberships whose answer was lost
+  (:class:`~connector.errors.LmsOutcomeUnknown`) or that Moodle rolled back
+  (:class:`~connector.errors.LmsWriteConflict`) is read back: what landed is done, the rest
+  is sent again, never blindly; after a lost answer the call's batches shrink
+  (:class:`~sync.tuning.BatchSizer`) and grow back, so a slow site converges in one apply.
+* Any other lost answer, or an LMS that stays down, stops the apply with those actions
+  marked ``unknown`` / ``pending``; the next run reads back what really happened.
+  Accounts created in a lost batch are recognised by identity code and adopted then (see
+  :func:`adoptable`).
 * Actions that depend on a failed one (an enrolment of an account that could not be
   created) are marked failed with that reason, not sent.
 """
@@ -422,6 +433,7 @@ class Applier:
             level,
             steady,
             fields,
+            rows=fields_of is not None,
         )
         clock = self.clock
 
@@ -436,6 +448,8 @@ class Applier:
         return flight
 
     def _observe(self, flight: _Flight, problem: str | None) -> None:
+        if problem is None and not flight.rows:
+            return  # one small call (a course copy): too noisy to measure a level by
         with self._lock:
             self.concurrency.observe(
                 CallSample(
@@ -450,7 +464,7 @@ class Applier:
             level = self.concurrency.level
         if self._slots.limit != level:
             self._slots.set_limit(level)
-            self.lms.client.max_concurrency = max(level, self.lms.client.max_concurrency)
+            self.lms.client.max_concurrency = level  # its own reads follow the level too
 
     def _land(
         self,
@@ -964,6 +978,7 @@ class _Flight:
     level: int
     steady: bool
     fields: int
+    rows: bool = True  # a batch of rows cut by the field budget (what the tuner measures)
     seconds: float = 0.0
     future: Future[BatchOutcome[Action, object]] | None = None
 
