@@ -95,10 +95,13 @@ class LmsSettings(BaseModel):
         return self.max_concurrency == "auto"
 
     @property
-    def start_concurrency(self) -> int:
-        """Calls in flight at the start: the fixed number, or 1 when tuned."""
+    def read_concurrency(self) -> int:
+        """Calls in flight for reads: the fixed number, or the ceiling when tuned (a read
+        can neither collide nor duplicate anything; the apply's writes start at 1)."""
         value = self.max_concurrency
-        return value if isinstance(value, int) else 1
+        if isinstance(value, int):
+            return value
+        return self.max_concurrency_ceiling if self.auto_concurrency else 1
 
 
 class DatabaseSettings(BaseModel):

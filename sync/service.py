@@ -95,7 +95,7 @@ def concurrency_for(settings: Settings) -> Concurrency:
     lms = settings.lms
     if lms.auto_concurrency:
         return Concurrency.automatic(lms.max_concurrency_ceiling, lms.timeout_s)
-    return Concurrency.fixed(lms.start_concurrency)
+    return Concurrency.fixed(lms.max_concurrency if isinstance(lms.max_concurrency, int) else 1)
 
 
 def thresholds(settings: Settings) -> Thresholds:

@@ -154,16 +154,16 @@ def test_concurrency_is_tuned_on_a_real_site_and_fixed_on_the_sandbox(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     real = load_settings(write(tmp_path, '[lms]\nurl = "https://lms.example.vn"\n')).lms
-    assert (real.auto_concurrency, real.start_concurrency, real.max_concurrency_ceiling) == (
+    assert (real.auto_concurrency, real.read_concurrency, real.max_concurrency_ceiling) == (
         True,
-        1,
+        4,
         4,
     )
     sandbox = load_settings(write(tmp_path, "")).lms
-    assert (sandbox.auto_concurrency, sandbox.start_concurrency) == (False, 1)
+    assert (sandbox.auto_concurrency, sandbox.read_concurrency) == (False, 1)
     monkeypatch.setenv("BDTX_LMS_MAX_CONCURRENCY", "3")
     fixed = load_settings(write(tmp_path, '[lms]\nurl = "https://lms.example.vn"\n')).lms
-    assert (fixed.auto_concurrency, fixed.start_concurrency) == (False, 3)
+    assert (fixed.auto_concurrency, fixed.read_concurrency) == (False, 3)
     monkeypatch.setenv("BDTX_LMS_MAX_CONCURRENCY", "auto")
     assert load_settings(write(tmp_path, "")).lms.auto_concurrency
     monkeypatch.setenv("BDTX_LMS_MAX_CONCURRENCY", "17")
