@@ -137,7 +137,7 @@ class App:
             verify=lms_settings.verify_tls,
             retry=RetryPolicy(attempts=lms_settings.retry_attempts),
             field_budget=lms_settings.field_budget,
-            max_concurrency=lms_settings.max_concurrency,
+            max_concurrency=lms_settings.read_concurrency,
             rate_limit_per_s=lms_settings.rate_limit_per_s,
         )
         rules = UserRules(profile_fields=self.configured_profile_fields)

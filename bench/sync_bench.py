@@ -14,12 +14,19 @@ no-change apply (must write nothing; its read calls are the cost of a daily run)
 Roster import and allocation are set-up, not timed here (see bench/roster_bench.py).
 
     python bench/sync_bench.py [--scenario m4|all ...] [--mode in-process|http ...]
+
+With ``--workers N`` the served sandbox simulates a site of N PHP workers, each call
+costing real Moodle's recorded time (``sandbox.throttle``, times ``--cost-scale``), and
+``--concurrency 1 2 auto ...`` runs the first apply once per level. Each run then prints,
+per step (wsfunction), its calls, rows, rows/s and when it ran, and the critical path:
+the account -> enrolment -> membership chain, the copies beside it, the gaps between.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import itertools
 import multiprocessing
 import os
 import resource
@@ -56,6 +63,7 @@ from roster.service import import_files
 from sandbox.lms import SandboxLms
 from sandbox.options import SandboxOptions
 from sandbox.server import serve
+from sandbox.throttle import RECORDED_COSTS, Throttle, rows_of
 from store.classes_repo import allocate_run
 from store.db import session_scope
 from sync import service
@@ -84,8 +92,10 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _serve(port: int) -> None:
-    serve("127.0.0.1", port, SandboxLms(SandboxOptions(enrolled_users_include_groups=True)))
+def _serve(port: int, workers: int | None = None, cost_scale: float = 1.0) -> None:
+    throttle = None if workers is None else Throttle(workers, RECORDED_COSTS.scaled(cost_scale))
+    options = SandboxOptions(enrolled_users_include_groups=True)
+    serve("127.0.0.1", port, SandboxLms(options, throttle=throttle))
 
 
 def _wait_for(port: int, seconds: float = 10.0) -> None:
@@ -132,6 +142,8 @@ class Phase:
     writes: int
     actions: int
     status: str
+    log: list[Call] = field(default_factory=list)
+    concurrency: dict[str, object] = field(default_factory=dict)
 
     @property
     def total_calls(self) -> int:
@@ -142,6 +154,7 @@ class Phase:
 class Outcome:
     scenario: str
     mode: str
+    concurrency: str = ""
     learners: int = 0
     users: int = 0
     courses: int = 0
@@ -167,38 +180,66 @@ def _delta(
     return out
 
 
-def _track_writes(client: MoodleClient, written: set[str]) -> None:
-    """Remember which functions the client calls with ``write=True``."""
+@dataclass(frozen=True)
+class Call:
+    function: str
+    rows: int
+    start: float
+    end: float
+
+
+def _track_writes(client: MoodleClient, written: set[str], log: list[Call]) -> None:
+    """Remember which functions the client calls with ``write=True``, and every call's
+    rows and time span."""
     call = client.call
 
     def tracking(wsfunction: str, params: Any = None, *, write: bool = False) -> Any:
         if write:
             written.add(wsfunction)
-        return call(wsfunction, params, write=write)
+        start = time.perf_counter()
+        try:
+            return call(wsfunction, params, write=write)
+        finally:
+            rows = max(1, rows_of(params)) if isinstance(params, dict) else 1
+            log.append(Call(wsfunction, rows, start, time.perf_counter()))
 
     client.call = tracking  # type: ignore[method-assign]
 
 
-def measure(scenario: str, mode: str) -> Outcome:
+def measure(
+    scenario: str,
+    mode: str,
+    *,
+    workers: int | None = None,
+    cost_scale: float = 1.0,
+    concurrency: str = "1",
+    resync: bool = True,
+) -> Outcome:
     work_dir = Path(tempfile.mkdtemp(prefix=f"sync-bench-{scenario}-{mode}-"))
     home = Path.cwd()
     os.chdir(work_dir)
     server: multiprocessing.Process | None = None
+    level: int | str = "auto" if concurrency == "auto" else int(concurrency)
     if mode == "http":
         port = _free_port()
-        server = multiprocessing.Process(target=_serve, args=(port,), daemon=True)
+        server = multiprocessing.Process(
+            target=_serve, args=(port, workers, cost_scale), daemon=True
+        )
         server.start()
         _wait_for(port)
         token = SandboxLms().token_for("syncbot")
         lms_settings = LmsSettings(
-            url=f"http://127.0.0.1:{port}", token=SecretStr(token), retry_attempts=1
+            url=f"http://127.0.0.1:{port}",
+            token=SecretStr(token),
+            retry_attempts=1,
+            max_concurrency=level,
         )
     else:
-        lms_settings = LmsSettings(url="sandbox:", retry_attempts=1)
+        lms_settings = LmsSettings(url="sandbox:", retry_attempts=1, max_concurrency=level)
     settings = scenario_settings(scenario, f"sqlite:///{work_dir / 'state.sqlite'}", lms_settings)
     ctx = AppContext(settings=settings)
     ctx.sandbox_state_file = work_dir / "sandbox.json"
-    outcome = Outcome(scenario, mode)
+    outcome = Outcome(scenario, mode, concurrency)
     try:
         import_files(ctx, SAMPLE, now=NOW)
         with session_scope(ctx.engine()) as session:
@@ -206,10 +247,12 @@ def measure(scenario: str, mode: str) -> Outcome:
                 allocate_run(session, run, max_class_size=settings.max_class_size)
         lms = ctx.lms()
         written: set[str] = set()
-        _track_writes(lms.client, written)
+        log: list[Call] = []
+        _track_writes(lms.client, written, log)
 
         def phase(name: str, work: Callable[[], service.SyncReport]) -> service.SyncReport:
             before = lms.client.stats.snapshot()
+            log.clear()
             wall, cpu = time.perf_counter(), time.process_time()
             report = work()
             seconds, cpu = time.perf_counter() - wall, time.process_time() - cpu
@@ -221,6 +264,8 @@ def measure(scenario: str, mode: str) -> Outcome:
                 writes=sum(s.calls for f, s in calls.items() if f in written),
                 actions=len(report.preview.plan.actions),
                 status=report.status,
+                log=list(log),
+                concurrency=report.concurrency,
             )
             return report
 
@@ -243,8 +288,9 @@ def measure(scenario: str, mode: str) -> Outcome:
         outcome.learners = len(
             {code for (_, code), e in desired.enrolments.items() if e.role == "student"}
         )
-        again = phase("re-sync", apply)
-        assert again.preview.plan.actions == (), again.preview.plan.actions[:5]
+        if resync:
+            again = phase("re-sync", apply)
+            assert again.preview.plan.actions == (), again.preview.plan.actions[:5]
         outcome.peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     finally:
         ctx.close()
@@ -267,7 +313,8 @@ def print_outcomes(outcomes: list[Outcome]) -> None:
     for o in outcomes:
         for name, p in o.phases.items():
             print(
-                f"{o.scenario:<9}{o.mode:<12}{name:<13}{p.total_calls:>6}{p.writes:>7}"
+                f"{o.scenario:<9}{o.mode + ' c=' + o.concurrency:<12}{name:<13}"
+                f"{p.total_calls:>6}{p.writes:>7}"
                 f"{p.actions:>8}{p.seconds:>9.2f}{p.cpu:>7.2f}{p.cpu / o.learners * 1e3:>15.3f}"
             )
     for scenario in dict.fromkeys(o.scenario for o in outcomes):
@@ -291,6 +338,62 @@ def print_outcomes(outcomes: list[Outcome]) -> None:
     print(f"\npeak memory of this process (ru_maxrss): {peak:.0f} MB")
 
 
+CRITICAL_PATH = (
+    "core_user_create_users",
+    "enrol_manual_enrol_users",
+    "core_group_add_group_members",
+)
+BESIDE = ("core_course_duplicate_course", "core_course_update_courses", "core_group_create_groups")
+
+
+def print_steps(outcome: Outcome, name: str = "first apply") -> None:
+    """Per step: calls, rows, rows/s, when it ran (seconds from the first call); then the
+    critical path with the gaps between its steps, and what ran beside it."""
+    phase = outcome.phases[name]
+    if not phase.log:
+        return
+    origin = min(c.start for c in phase.log)
+    steps: dict[str, list[Call]] = {}
+    for call in sorted(phase.log, key=lambda c: c.start):
+        steps.setdefault(call.function, []).append(call)
+    print(
+        f"\n{outcome.scenario} {outcome.mode} concurrency {outcome.concurrency}: {name}, "
+        f"{phase.seconds:.1f} s; chosen: {phase.concurrency.get('level')} "
+        f"({phase.concurrency.get('reason')})"
+    )
+    print(
+        f"  {'step (wsfunction)':<40}{'calls':>6}{'rows':>7}{'rows/s':>9}{'from s':>8}{'to s':>8}"
+    )
+    for function, calls in steps.items():
+        start = min(c.start for c in calls) - origin
+        end = max(c.end for c in calls) - origin
+        rows = sum(c.rows for c in calls)
+        rate = rows / (end - start) if end > start else 0.0
+        print(f"  {function:<40}{len(calls):>6}{rows:>7}{rate:>9.0f}{start:>8.2f}{end:>8.2f}")
+    chain = [f for f in CRITICAL_PATH if f in steps]
+    spans = [
+        (f, min(c.start for c in steps[f]) - origin, max(c.end for c in steps[f]) - origin)
+        for f in chain
+    ]
+    if spans:
+        gaps = [later[1] - earlier[2] for earlier, later in itertools.pairwise(spans)]
+        print(
+            "  critical path: "
+            + " -> ".join(f"{f.split('_', 2)[-1]} {s:.1f}-{e:.1f} s" for f, s, e in spans)
+            + "; gaps between steps: "
+            + ", ".join(f"{g * 1000:.0f} ms" for g in gaps)
+        )
+    copies = steps.get("core_course_duplicate_course", [])
+    if copies and spans:
+        first_write = spans[0]
+        beside = sum(1 for c in copies if c.start - origin < first_write[2])
+        peak = max(sum(1 for o in copies if o.start <= c.start < o.end) for c in copies)
+        print(
+            f"  course copies: {len(copies)}, {beside} of them while accounts were being "
+            f"created, at most {peak} at once"
+        )
+
+
 def main() -> None:
     tune_gc()  # as the bdtx command does
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -298,13 +401,48 @@ def main() -> None:
     parser.add_argument(
         "--mode", nargs="+", choices=["in-process", "http"], default=["in-process", "http"]
     )
+    parser.add_argument(
+        "--workers", type=int, help="served sandbox: simulate N PHP workers (implies http)"
+    )
+    parser.add_argument("--cost-scale", type=float, default=1.0, help="x the recorded costs")
+    parser.add_argument(
+        "--concurrency", nargs="+", default=["1"], help="levels to run: numbers and/or auto"
+    )
     args = parser.parse_args()
-    outcomes = [measure(s, m) for s in args.scenario for m in args.mode]
+    modes = ["http"] if args.workers else args.mode
+    outcomes = [
+        measure(
+            s,
+            m,
+            workers=args.workers,
+            cost_scale=args.cost_scale,
+            concurrency=c,
+            resync=args.workers is None,
+        )
+        for s in args.scenario
+        for m in modes
+        for c in args.concurrency
+    ]
     print(
         "sync benchmark: sample roster -> sandbox LMS "
         "(m4 = module 4 only; all = the 3 runs of config/bdtx.toml)"
+        + (
+            f"; served sandbox simulating {args.workers} PHP workers, costs x {args.cost_scale:g}"
+            if args.workers
+            else ""
+        )
     )
     print_outcomes(outcomes)
+    for outcome in outcomes:
+        print_steps(outcome)
+    if args.workers and len(outcomes) > 1:
+        print("\nfirst apply by concurrency:")
+        for o in outcomes:
+            p = o.phases["first apply"]
+            print(
+                f"  {o.scenario} {o.concurrency:>5}: {p.seconds:6.1f} s, level "
+                f"{p.concurrency.get('level')}, steps {p.concurrency.get('steps')}"
+            )
 
 
 if __name__ == "__main__":

@@ -208,6 +208,20 @@ def sandbox_serve(
         Path, typer.Option(help="The sandbox's state file (what 'bdtx run' provisioned).")
     ] = SANDBOX_STATE_FILE,
     fresh: Annotated[bool, typer.Option("--fresh", help="Start from an empty site.")] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Simulate a site with this many PHP workers, each call costing the time "
+            "real Moodle takes (and concurrent writes to one group or course colliding).",
+        ),
+    ] = None,
+    cost_scale: Annotated[
+        float,
+        typer.Option(
+            min=0.0, help="With --workers: multiply the recorded costs (0.1: 10x faster)."
+        ),
+    ] = 1.0,
 ) -> None:
     """Run the sandbox LMS as a local HTTP server; prints its URL and tokens.
 
@@ -215,15 +229,23 @@ def sandbox_serve(
     be looked at over the real protocol) and saves it again when stopped (Ctrl-C).
     """
     from sandbox.server import serve_forever, start_server
+    from sandbox.throttle import RECORDED_COSTS, Throttle
 
     options = SandboxOptions(enrolled_users_include_groups=True)
-    sandbox = SandboxLms(options) if fresh else SandboxLms.load_or_new(state, options)
+    throttle = None if workers is None else Throttle(workers, RECORDED_COSTS.scaled(cost_scale))
+    sandbox = (
+        SandboxLms(options, throttle=throttle)
+        if fresh
+        else SandboxLms.load_or_new(state, options, throttle=throttle)
+    )
     kinds = {"syncbot": "service user", "limitedbot": "no capabilities"}
     for username, kind in zip(sample_participants(sandbox), ("student", "teacher"), strict=False):
         sandbox.issue_token(username)
         kinds[username] = kind
     server, url = start_server(sandbox, host, port)
     console.print(f"Sandbox LMS (not a real Moodle) at [bold]{url}[/bold]")
+    if throttle is not None:
+        console.print(f"  simulating {workers} PHP workers, recorded costs x {cost_scale:g}")
     for user, token in sorted(sandbox.tokens.items()):
         console.print(f"  token for {user} ({kinds.get(user, 'user')}): {token}")
     console.print(f"Use it: BDTX_LMS_URL={url} BDTX_LMS_TOKEN=<syncbot token> bdtx lms check")

@@ -236,6 +236,7 @@ def run_apply(
         "lms_calls": ctx.lms().client.stats.calls,
         "stopped": result.stopped,
         "warnings": [c.message for c in report.preview.plan.conflicts],
+        "concurrency": report.concurrency,
     }
     if as_json:
         print(json.dumps(summary, ensure_ascii=False, indent=2))
@@ -250,6 +251,11 @@ def run_apply(
             *(str(summary[k]) for k in ("done", "failed", "unknown", "pending", "lms_calls"))
         )
         ctx.console.print(table)
+        if report.concurrency:
+            ctx.console.print(
+                f"Số lệnh gửi đồng thời: {report.concurrency['level']} "
+                f"({report.concurrency['reason']})"
+            )
         for failure in result.failures()[:30]:
             label = ACTION_LABELS[failure.action.kind]
             ctx.console.print(f"  [red]{label} {failure.action.key}: {failure.error}[/red]")
@@ -294,7 +300,7 @@ def show_history(
         return EXIT_OK
     table = Table(title="Lịch sử đồng bộ")
     columns = ("#", "Bắt đầu", "Người chạy", "Kiểu", "Trạng thái", "Số lệnh", "Xong", "Lỗi")
-    for column in (*columns, "Chưa rõ", "Chưa chạy", "Lô"):
+    for column in (*columns, "Chưa rõ", "Chưa chạy", "Lô", "Đồng thời"):
         table.add_column(column)
     for record in records:
         totals = record["totals"]
@@ -310,8 +316,13 @@ def show_history(
             _unknown_cell(totals["unknown"], record["unknown_resolved"]),
             str(totals["pending"]),
             str(record["batch_count"]),
+            str((record.get("tuning") or {}).get("level", "")),
         )
     ctx.console.print(table)
+    for record in records:
+        reason = (record.get("tuning") or {}).get("reason")
+        if reason and run_id is not None:
+            ctx.console.print(f"#{record['id']}: số lệnh gửi đồng thời {reason}")
     for record in records:
         if record["message"] and (run_id is not None or record["status"] != "done"):
             ctx.console.print(f"#{record['id']}: {record['message']}")

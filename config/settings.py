@@ -18,7 +18,7 @@ import tomllib
 from collections.abc import Mapping
 from datetime import date, datetime, time, tzinfo
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfoNotFoundError
 
 from pydantic import (
@@ -59,7 +59,10 @@ class LmsSettings(BaseModel):
     verify_tls: bool = True
     timeout_s: float = Field(default=180.0, gt=0)
     field_budget: int = Field(default=5000, ge=100, description="PHP max_input_vars of the site")
-    max_concurrency: int = Field(default=1, ge=1, le=16)
+    # Calls in flight: a number, or "auto" (tuned during each apply, see sync/tuning.py).
+    # Unset: "auto" for a real site, 1 for the sandbox LMS.
+    max_concurrency: int | Literal["auto"] | None = None
+    max_concurrency_ceiling: int = Field(default=4, ge=1, le=16)
     rate_limit_per_s: float | None = Field(default=None, gt=0)
     retry_attempts: int = Field(default=5, ge=1, le=20)
 
@@ -73,9 +76,32 @@ class LmsSettings(BaseModel):
             raise ValueError("must start with https:// (or be 'sandbox:' for the sandbox LMS)")
         return value.rstrip("/")
 
+    @field_validator("max_concurrency")
+    @classmethod
+    def _check_concurrency(cls, value: int | str | None) -> int | str | None:
+        if isinstance(value, int) and not 1 <= value <= 16:
+            raise ValueError("must be 1 to 16, or 'auto'")
+        return value
+
     @property
     def is_sandbox(self) -> bool:
         return self.url == SANDBOX_URL
+
+    @property
+    def auto_concurrency(self) -> bool:
+        """Whether the apply tunes its concurrency (``max_concurrency = "auto"``)."""
+        if self.max_concurrency is None:
+            return not self.is_sandbox
+        return self.max_concurrency == "auto"
+
+    @property
+    def read_concurrency(self) -> int:
+        """Calls in flight for reads: the fixed number, or the ceiling when tuned (a read
+        can neither collide nor duplicate anything; the apply's writes start at 1)."""
+        value = self.max_concurrency
+        if isinstance(value, int):
+            return value
+        return self.max_concurrency_ceiling if self.auto_concurrency else 1
 
 
 class DatabaseSettings(BaseModel):

@@ -40,6 +40,7 @@ from connector.errors import (
 )
 from connector.redact import Redactor
 from connector.retry import RetryPolicy
+from connector.slots import Slots
 
 log = logging.getLogger("bdtx.connector")
 
@@ -146,10 +147,9 @@ class MoodleClient:
         self._token = token if isinstance(token, SecretStr) else SecretStr(token)
         self._redact = Redactor([self._token.get_secret_value()])
         self.field_budget = field_budget
-        self.max_concurrency = max_concurrency
         self.retry_policy = retry or RetryPolicy()
         self._sleep = sleep
-        self._slots = threading.BoundedSemaphore(max_concurrency)
+        self._slots = Slots(max_concurrency)
         self._rate = RateLimiter(rate_limit_per_s, sleep=sleep)
         self.stats = CallStats()
         self._http = httpx.Client(
@@ -158,6 +158,15 @@ class MoodleClient:
             verify=verify,
             headers={"Accept": "application/json", "User-Agent": "bdtx-sync/0.1"},
         )
+
+    @property
+    def max_concurrency(self) -> int:
+        """Requests in flight at most; the sync's concurrency tuner may change it."""
+        return self._slots.limit
+
+    @max_concurrency.setter
+    def max_concurrency(self, value: int) -> None:
+        self._slots.set_limit(value)
 
     def __repr__(self) -> str:
         return f"MoodleClient(endpoint={self.endpoint!r}, token='**********')"

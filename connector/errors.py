@@ -19,6 +19,9 @@ The tree::
     │   │   ├── LmsInvalidToken      token unknown, expired, or not allowed from this address
     │   │   ├── LmsFunctionNotAvailable   function unknown or not in the token's service
     │   │   └── LmsMissingCapability      the service user lacks a capability or access
+    │   ├── LmsWriteConflict         "dmlwriteexception": Moodle's database rolled the write back
+    │   │                            (a concurrent write deadlocked on the same rows); nothing of it
+    │   │                            was applied: read back, then send what is still missing
     │   ├── LmsDataError             this request's data is wrong: fix the row; others can proceed
     │   │   ├── LmsInvalidParameter  "invalidparameter" (atomic creates fail the whole batch)
     │   │   ├── LmsNotFound          a referenced record does not exist
@@ -136,6 +139,14 @@ class LmsMissingCapability(LmsConfigError):
     """The service user lacks a capability (or access to the context)."""
 
 
+class LmsWriteConflict(LmsWsError):
+    """Moodle rolled the write back (``dml_write_exception``): another write in flight held
+    the same rows (observed: two ``core_group_add_group_members`` on one group deadlock).
+
+    Not retried by the client: the caller reads back and sends again only what is missing.
+    """
+
+
 class LmsDataError(LmsWsError):
     """The data in this request was refused; other requests can go on."""
 
@@ -220,6 +231,8 @@ def error_from_payload(payload: Mapping[str, Any], *, wsfunction: str | None = N
     }
     if errorcode in _UNAVAILABLE_CODES:
         return LmsOverloaded(message, wsfunction=wsfunction)
+    if errorcode == "dmlwriteexception":
+        return LmsWriteConflict(message, **kwargs)
     if errorcode in _INVALID_TOKEN_CODES:
         return LmsInvalidToken(message, **kwargs)
     if exception.endswith("dml_missing_record_exception") and "external_functions" in message:

@@ -15,6 +15,7 @@ import os
 import tempfile
 import time
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,7 @@ from sandbox.protocol import (
 from sandbox.registry import REGISTRY, CallContext
 from sandbox.state import Site
 from sandbox.tasks import run_background_tasks
+from sandbox.throttle import CallSlot, Throttle, write_conflict
 
 # The served sandbox's "cron": POST here with a service token runs the queued tasks.
 ADHOC_TASK_PATH = "/admin/cli/adhoc_task.php"
@@ -89,6 +91,7 @@ class HttpReply:
     content_type: str = "text/plain"
     refuse_connection: bool = False
     drop_response: bool = False
+    timed_out: bool = False  # applied, but the client stopped waiting (in-process throttle)
 
 
 class SandboxLms:
@@ -99,9 +102,12 @@ class SandboxLms:
         options: SandboxOptions | None = None,
         *,
         clock: Callable[[], float] = time.time,
+        throttle: Throttle | None = None,
     ) -> None:
         self.options = options or SandboxOptions()
         self.clock = clock
+        # None: every call is instant and none collides; see sandbox.throttle.
+        self.throttle = throttle
         self.site: Site = build_base_site(self.options, now=int(clock()))
         self.faults = FaultPlan()
         self._tokens: dict[str, TokenInfo] = {}
@@ -138,9 +144,10 @@ class SandboxLms:
         options: SandboxOptions | None = None,
         *,
         clock: Callable[[], float] = time.time,
+        throttle: Throttle | None = None,
     ) -> SandboxLms:
         """The sandbox saved at ``path`` by :meth:`save`, or a fresh one if there is none."""
-        lms = cls(options, clock=clock)
+        lms = cls(options, clock=clock, throttle=throttle)
         if path.exists():
             data = json.loads(path.read_text(encoding="utf-8"))
             lms.site = load_site(data["site"])
@@ -247,8 +254,12 @@ class SandboxLms:
         if fault is FaultKind.HTTP_503:
             return HttpReply(503, b"Service Unavailable")
         as_json = request.restformat == "json"
+        slot = CallSlot(0.0)
         try:
-            result: Any = self.dispatch(request.token, request.wsfunction, request.params)
+            with self._worker(request.wsfunction or "", request.params) as slot:
+                if slot.collided:
+                    raise write_conflict()  # rolled back: nothing of the call applied
+                result: Any = self.dispatch(request.token, request.wsfunction, request.params)
             content = encode_json(result) if as_json else encode_xml(result)
         except MoodleError as error:
             payload = error.payload(debug=self.options.debug)
@@ -258,7 +269,14 @@ class SandboxLms:
             content,
             content_type="application/json" if as_json else "application/xml; charset=utf-8",
             drop_response=fault is FaultKind.DROP_RESPONSE,
+            timed_out=slot.timed_out,
         )
+
+    def _worker(self, wsfunction: str, params: dict[str, Any]) -> AbstractContextManager[CallSlot]:
+        """A PHP worker for one call: the throttle's, or an instant one."""
+        if self.throttle is None:
+            return nullcontext(CallSlot(0.0))
+        return self.throttle.call(wsfunction, params)
 
     def run_background_tasks(self) -> int:
         """Moodle's cron: run the queued adhoc tasks (see :mod:`sandbox.tasks`); how many ran."""
@@ -292,6 +310,8 @@ class SandboxLms:
         reply = self.handle_path(request.url.path, query, body)
         if reply.refuse_connection:
             raise httpx.ConnectError("Connection refused (sandbox fault)", request=request)
+        if reply.timed_out:
+            raise httpx.ReadTimeout("no answer in time (sandbox throttle)", request=request)
         if reply.drop_response:
             raise httpx.RemoteProtocolError(
                 "Server disconnected without sending a response (sandbox fault).", request=request

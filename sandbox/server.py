@@ -33,7 +33,7 @@ def _handler_class(sandbox: SandboxLms) -> type[BaseHTTPRequestHandler]:
             self._send(sandbox.handle_path(parts.path, parts.query, body))
 
         def _send(self, reply: HttpReply) -> None:
-            if reply.refuse_connection or reply.drop_response:
+            if reply.refuse_connection or reply.drop_response or reply.timed_out:
                 self.close_connection = True
                 self.connection.close()
                 return

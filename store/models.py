@@ -173,6 +173,8 @@ class SyncRun(SQLModel, table=True):
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )
     message: str = Field(default="", max_length=2000)
+    # How hard the apply pushed the LMS: concurrency mode, level chosen and why, steps.
+    tuning: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     # The process that runs it, so a later run can tell a live run from a killed one.
     host: str = Field(default="", max_length=255)
     pid: int | None = None

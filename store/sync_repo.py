@@ -247,11 +247,14 @@ def finish_run(
     errors: list[dict[str, str]],
     message: str,
     now: dt.datetime,
+    tuning: dict[str, Any] | None = None,
 ) -> None:
     with session_scope(engine) as session:
         run = session.get(SyncRun, run_id)
         assert run is not None
         run.status, run.counts = status, counts
+        if tuning is not None:
+            run.tuning = tuning
         run.errors = [{k: redact(v) for k, v in error.items()} for error in errors[:500]]
         run.message, run.finished_at = redact(message)[:2000], now
         session.add(run)

@@ -1,20 +1,31 @@
 """Applying a plan to the LMS: the only part of the sync that writes to it.
 
-Actions run phase by phase in the plan's order (categories, courses, groups, accounts,
-enrolments, roles, group members, removals, suspensions), each phase in batches: one batch
-is one request the connector sends (sized to the field budget), up to ``max_concurrency``
-at once. As soon as a batch is answered, the outcome of each of its actions goes to the
-:class:`Journal` (one transaction per batch), so a crash loses at most the batches in
-flight, and a stop leaves each batch done, unknown (sent, answer lost) or pending (never
-sent). The next run reads the LMS again and re-plans, doing only what is left.
+Actions run phase by phase in the plan's order, each phase in batches: one batch is one
+request the connector sends (sized to the field budget), up to the concurrency level at
+once (:class:`~sync.tuning.Concurrency`: ``[lms] max_concurrency``, fixed or tuned as it
+goes). Two chains run side by side: categories, courses (copies), course settings and
+groups; and accounts. The accounts are the critical path (accounts -> enrolments ->
+group members) and always keep a slot; every later phase needs both chains. As soon as a
+batch is answered, the outcome of each of its actions goes to the :class:`Journal` (one
+transaction per batch), so a crash loses at most the batches in flight, and a stop leaves
+each batch done, unknown (sent, answer lost) or pending (never sent). The next run reads
+the LMS again and re-plans, doing only what is left.
 
+* Concurrent writes never collide inside Moodle: no two enrolment batches in flight touch
+  one course, no two membership batches one group (Moodle's database would deadlock and
+  roll one back with ``dmlwriteexception``).
 * A bad item fails alone (the connector isolates it); its reason is kept; the rest goes on.
 * A configuration error (token, function, capability) stops the apply: nothing else would
   work either.
-* A write whose answer was lost (:class:`~connector.errors.LmsOutcomeUnknown`) or an LMS
-  that stays down stops the apply with those actions marked ``unknown`` / ``pending``;
-  the next run reads back what really happened. Accounts created in a lost batch are
-  recognised by identity code and adopted then (see :func:`adoptable`).
+* A batch of accounts, enrolments or memberships whose answer was lost
+  (:class:`~connector.errors.LmsOutcomeUnknown`) or that Moodle rolled back
+  (:class:`~connector.errors.LmsWriteConflict`) is read back: what landed is done, the rest
+  is sent again, never blindly; after a lost answer the call's batches shrink
+  (:class:`~sync.tuning.BatchSizer`) and grow back, so a slow site converges in one apply.
+* Any other lost answer, or an LMS that stays down, stops the apply with those actions
+  marked ``unknown`` / ``pending``; the next run reads back what really happened.
+  Accounts created in a lost batch are recognised by identity code and adopted then (see
+  :func:`adoptable`).
 * Actions that depend on a failed one (an enrolment of an account that could not be
   created) are marked failed with that reason, not sent.
 """
@@ -23,14 +34,16 @@ from __future__ import annotations
 
 import secrets
 import string
+import threading
+import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any, Protocol, TypeVar, cast
 
 from connector import courses, enrol, groups, roles, users
-from connector.batching import BatchOutcome, split_by_field_budget
+from connector.batching import BatchOutcome
 from connector.courses import CourseUpdate, CreatedCategory, NewCategory
 from connector.encoding import PROTOCOL_FIELDS, count_fields
 from connector.enrol import Enrolment, Unenrolment
@@ -38,13 +51,18 @@ from connector.errors import (
     LmsConfigError,
     LmsError,
     LmsOutcomeUnknown,
+    LmsOverloaded,
     LmsRetryableError,
+    LmsTimeout,
+    LmsWriteConflict,
 )
 from connector.groups import Group, GroupMember, NewGroup
 from connector.lms import MoodleLms
 from connector.roles import RoleAssignment
+from connector.slots import Slots
 from connector.users import CreatedUser, NewUser, ProfileFieldValue, UserPreference, UserUpdate
 from sync.model import Action, ActionKind, ActualState, Plan
+from sync.tuning import CONFLICT, ERROR, OVERLOAD, TIMEOUT, BatchSizer, CallSample, Concurrency
 
 
 class _Row(Protocol):
@@ -58,6 +76,25 @@ DONE = "done"
 FAILED = "failed"
 UNKNOWN = "unknown"
 PENDING = "pending"
+
+# Phases that need only categories and courses, and phases that need only accounts: the
+# two chains run side by side; every later phase needs both.
+COURSE_CHAIN = frozenset(
+    {
+        ActionKind.CREATE_CATEGORY,
+        ActionKind.CREATE_COURSE,
+        ActionKind.UPDATE_COURSE,
+        ActionKind.CREATE_GROUP,
+    }
+)
+ACCOUNT_CHAIN = frozenset(
+    {ActionKind.CREATE_USER, ActionKind.UPDATE_USER, ActionKind.REACTIVATE_USER}
+)
+# After a read-back, an action is sent again at most this many times.
+MAX_RESENDS = 3
+
+# Which of a batch's actions the LMS holds (id(action) -> what a create would answer).
+ReadBack = Callable[[list[Action]], Mapping[int, object]]
 
 
 @dataclass(frozen=True)
@@ -172,6 +209,9 @@ class Applier:
         actual: ActualState,
         options: ApplyOptions | None = None,
         progress: Progress | None = None,
+        *,
+        concurrency: Concurrency | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.lms = lms
         self.journal = journal
@@ -179,8 +219,18 @@ class Applier:
         self.ids = _Ids(actual)
         self.progress = progress
         self.result = ApplyResult()
+        # Fixed at the client's limit unless told otherwise ([lms] max_concurrency).
+        self.concurrency = concurrency or Concurrency.fixed(lms.client.max_concurrency)
+        self.clock = clock
+        self.read_backs = 0  # lost or rolled-back batches read back instead of stopping
         self._templates: dict[str, int] = {}
         self._batch_seq = 0
+        self._lock = threading.RLock()  # the journal, the result and the tuner
+        self._local = threading.local()
+        self._slots = Slots(self.concurrency.level)
+        self._in_flight: list[int] = []  # the level each batch in flight was sent under
+        self._sizers: dict[str, BatchSizer] = {}
+        self._stop: LmsError | None = None
 
     def apply(self, plan: Plan) -> ApplyResult:
         phases: dict[ActionKind, list[Action]] = {}
@@ -202,40 +252,79 @@ class Applier:
             ActionKind.SUSPEND_USER: lambda a: self._set_suspended(a, True),
         }
         order = list(dict.fromkeys(a.kind for a in plan.actions))
-        for position, kind in enumerate(order):
+        courses_chain = [k for k in order if k in COURSE_CHAIN]
+        accounts_chain = [k for k in order if k in ACCOUNT_CHAIN]
+        rest = [k for k in order if k not in COURSE_CHAIN and k not in ACCOUNT_CHAIN]
+
+        def run(chain: list[ActionKind]) -> None:
+            for kind in chain:
+                if self._stop is not None:
+                    return
+                try:
+                    handlers[kind](phases[kind])
+                except (LmsConfigError, LmsOutcomeUnknown, LmsRetryableError) as error:
+                    self._stopping(error)
+
+        # Courses and accounts do not depend on each other: both chains run side by side,
+        # the accounts (the critical path: accounts -> enrolments -> groups) first in line.
+        side: list[BaseException] = []
+        if courses_chain and accounts_chain:
+            self._slots.critical_active = True
+            thread = threading.Thread(
+                target=_capture(lambda: self._chain(run, courses_chain, critical=False), side),
+                name="apply-courses",
+            )
+            thread.start()
             try:
-                handlers[kind](phases[kind])
-            except (LmsConfigError, LmsOutcomeUnknown, LmsRetryableError) as error:
-                rest = [
-                    a
-                    for later in order[position:]
-                    for a in phases[later]
-                    if not self.result.recorded(a)
-                ]
-                self._record([ActionOutcome(a, PENDING, "chưa chạy") for a in rest])
-                self.result.stopped = _stop_reason(error)
-                raise ApplyStopped(self.result.stopped, error) from error
+                run(accounts_chain)
+            finally:
+                self._slots.critical_active = False
+                thread.join()
+        else:
+            run(courses_chain or accounts_chain)
+        if side:
+            raise side[0]
+        run(rest)
+        if self._stop is not None:
+            left = [a for kind in order for a in phases[kind] if not self.result.recorded(a)]
+            self._record([ActionOutcome(a, PENDING, "chưa chạy") for a in left])
+            self.result.stopped = _stop_reason(self._stop)
+            raise ApplyStopped(self.result.stopped, self._stop) from self._stop
         return self.result
+
+    def _chain(
+        self, run: Callable[[list[ActionKind]], None], chain: list[ActionKind], *, critical: bool
+    ) -> None:
+        self._local.critical = critical
+        run(chain)
+
+    def _stopping(self, error: LmsError) -> None:
+        """Remember the first error that stops the apply; every chain stops sending."""
+        with self._lock:
+            if self._stop is None:
+                self._stop = error
 
     # -- bookkeeping -------------------------------------------------------------------
 
     def _record(self, outcomes: list[ActionOutcome], batch: Batch | None = None) -> None:
         if not outcomes:
             return
-        self.result.settle(outcomes)
-        if batch is not None:
-            self.result.batches.append(batch)
-        self.journal.record(outcomes, batch)
-        if self.progress is not None:
-            kind = outcomes[0].action.kind
-            self.progress(kind, len(outcomes), 0)
+        with self._lock:
+            self.result.settle(outcomes)
+            if batch is not None:
+                self.result.batches.append(batch)
+            self.journal.record(outcomes, batch)
+            if self.progress is not None:
+                kind = outcomes[0].action.kind
+                self.progress(kind, len(outcomes), 0)
 
     def _open_batch(self, actions: Sequence[Action], call: str) -> Batch:
         """Number the batch and journal it as sent, before it goes out."""
-        self._batch_seq += 1
-        batch = Batch(self._batch_seq, actions[0].kind, call, len(actions))
-        self.journal.sending(batch, actions)
-        return batch
+        with self._lock:
+            self._batch_seq += 1
+            batch = Batch(self._batch_seq, actions[0].kind, call, len(actions))
+            self.journal.sending(batch, actions)
+            return batch
 
     def _settle(
         self,
@@ -246,76 +335,208 @@ class Applier:
     ) -> None:
         """Send ``actions`` (already resolvable) as one batch, record each one's outcome."""
         if actions:
-            self._send_batches([list(actions)], call, send, on_done)
+            self._send(list(actions), call, send, on_done, max_items=len(actions))
 
-    def _send_batches(
+    def _sizer(self, call: str) -> BatchSizer:
+        with self._lock:
+            if call not in self._sizers:
+                self._sizers[call] = BatchSizer(self.lms.client.field_budget)
+            return self._sizers[call]
+
+    def _send(
         self,
-        batches: list[list[Action]],
+        actions: list[Action],
         call: str,
         send: Callable[[list[Action]], BatchOutcome[Action, object]],
         on_done: Callable[[Action, object], str | None] | None,
+        *,
+        fields_of: Callable[[Action], int] | None = None,
+        key_of: Callable[[Action], object] | None = None,
+        read_back: ReadBack | None = None,
+        max_items: int | None = 1,
     ) -> None:
-        """Send ``batches``, up to ``max_concurrency`` at once; journal each as it lands.
+        """Send ``actions`` in batches, up to the concurrency level at once; journal each
+        batch as it lands.
 
-        Outcomes are recorded here, in the calling thread, as each batch's answer comes.
-        When one batch stops the apply (answer lost, LMS down, configuration), no new batch
-        is sent, the batches in flight are awaited and recorded, the ones never sent are
-        recorded pending, and the first stopping error is raised.
+        Batches are cut as they go out: at most ``max_items`` actions, or (``fields_of``)
+        the call's current form-field budget (:class:`BatchSizer`). With ``key_of`` (the
+        group or course a row writes to), no two batches in flight share a key: Moodle
+        would deadlock and roll one back. With ``read_back``, a batch whose answer was
+        lost, or that Moodle rolled back (``dmlwriteexception``), is read back: what landed
+        is done, the rest goes out again in smaller batches (never re-sent blindly).
+        Without it, such a batch stops the apply: the batches in flight are awaited and
+        recorded, the ones never sent are recorded pending, and the error is raised.
         """
-        waiting = [b for b in batches if b]
-        workers = min(self.lms.client.max_concurrency, len(waiting))
+        critical = bool(getattr(self._local, "critical", True))
+        queue = list(actions)
+        resent: Counter[int] = Counter()
+        running: dict[Future[BatchOutcome[Action, object]], _Flight] = {}
+        sizer = self._sizer(call) if fields_of is not None else None
         stop: BaseException | None = None
-        if workers <= 1:
-            while waiting and stop is None:
-                batch = waiting.pop(0)
-                info = self._open_batch(batch, call)
-                stop = self._land(batch, info, partial(send, batch), on_done)
-        else:
-            with ThreadPoolExecutor(max_workers=workers) as pool:
-                running: dict[Future[BatchOutcome[Action, object]], tuple[Batch, list[Action]]] = {}
-                while (waiting and stop is None) or running:
-                    while waiting and stop is None and len(running) < workers:
-                        batch = waiting.pop(0)
-                        info = self._open_batch(batch, call)
-                        running[pool.submit(send, batch)] = (info, batch)
-                    finished, _ = wait(running, return_when=FIRST_COMPLETED)
-                    for future in sorted(finished, key=lambda f: running[f][0].seq):
-                        info, batch = running.pop(future)
-                        landed = self._land(batch, info, future.result, on_done)
-                        stop = stop or landed
+        with ThreadPoolExecutor(max_workers=self.concurrency.ceiling) as pool:
+            while True:
+                stop = stop or self._stop
+                while queue and stop is None:
+                    if not self._slots.acquire(critical=critical, timeout=0 if running else 0.05):
+                        break
+                    busy = {key for flight in running.values() for key in flight.keys}
+                    budget = sizer.budget if sizer is not None else 0
+                    batch = _cut(queue, busy, budget, fields_of, key_of, max_items)
+                    if not batch:
+                        self._slots.release(critical=critical)
+                        break
+                    taken = {id(a) for a in batch}
+                    queue = [a for a in queue if id(a) not in taken]
+                    flight = self._launch(pool, batch, call, send, fields_of, key_of)
+                    assert flight.future is not None
+                    running[flight.future] = flight
+                if not running:
+                    if queue and stop is None:
+                        continue  # no slot yet: the other chain holds them
+                    break
+                finished, _ = wait(
+                    running, timeout=0.05 if queue else None, return_when=FIRST_COMPLETED
+                )
+                for future in sorted(finished, key=lambda f: running[f].info.seq):
+                    flight = running.pop(future)
+                    self._slots.release(critical=critical)
+                    with self._lock:
+                        self._in_flight.remove(flight.level)
+                    error, again = self._land(flight, on_done, read_back, sizer, resent)
+                    stop = stop or error
+                    queue = again + queue
         if stop is not None:
-            self._record(
-                [ActionOutcome(a, PENDING, "chưa gửi: đã dừng") for b in waiting for a in b]
-            )
+            self._record([ActionOutcome(a, PENDING, "chưa gửi: đã dừng") for a in queue])
             raise stop
+
+    def _launch(
+        self,
+        pool: ThreadPoolExecutor,
+        batch: list[Action],
+        call: str,
+        send: Callable[[list[Action]], BatchOutcome[Action, object]],
+        fields_of: Callable[[Action], int] | None,
+        key_of: Callable[[Action], object] | None,
+    ) -> _Flight:
+        info = self._open_batch(batch, call)
+        level = self.concurrency.level
+        with self._lock:
+            steady = len(self._in_flight) + 1 == level and all(
+                other == level for other in self._in_flight
+            )
+            self._in_flight.append(level)
+        fields = PROTOCOL_FIELDS + sum(fields_of(a) for a in batch) if fields_of else 1
+        flight = _Flight(
+            info,
+            batch,
+            frozenset(key_of(a) for a in batch) if key_of else frozenset(),
+            level,
+            steady,
+            fields,
+            rows=fields_of is not None,
+        )
+        clock = self.clock
+
+        def timed(batch: list[Action] = batch) -> BatchOutcome[Action, object]:
+            started = clock()
+            try:
+                return send(batch)
+            finally:
+                flight.seconds = clock() - started
+
+        flight.future = pool.submit(timed)
+        return flight
+
+    def _observe(self, flight: _Flight, problem: str | None) -> None:
+        if problem is None and not flight.rows:
+            return  # one small call (a course copy): too noisy to measure a level by
+        with self._lock:
+            self.concurrency.observe(
+                CallSample(
+                    flight.info.call,
+                    flight.level,
+                    flight.fields,
+                    flight.seconds,
+                    problem,
+                    flight.steady,
+                )
+            )
+            level = self.concurrency.level
+        if self._slots.limit != level:
+            self._slots.set_limit(level)
+            self.lms.client.max_concurrency = level  # its own reads follow the level too
 
     def _land(
         self,
-        batch: list[Action],
-        info: Batch,
-        answer: Callable[[], BatchOutcome[Action, object]],
+        flight: _Flight,
         on_done: Callable[[Action, object], str | None] | None,
-    ) -> BaseException | None:
-        """Record what became of one batch; return the error that must stop the apply."""
+        read_back: ReadBack | None,
+        sizer: BatchSizer | None,
+        resent: Counter[int],
+    ) -> tuple[BaseException | None, list[Action]]:
+        """Record what became of one batch; return the error that must stop the apply
+        and the actions to send again (read back: they did not land)."""
+        batch, info = flight.actions, flight.info
+        assert flight.future is not None
         try:
-            outcome = answer()
-        except LmsOutcomeUnknown as error:
+            outcome = flight.future.result()
+        except (LmsWriteConflict, LmsOutcomeUnknown) as error:
+            lost = isinstance(error, LmsOutcomeUnknown)
+            self._observe(flight, _problem(error))
             self._record([ActionOutcome(a, UNKNOWN, str(error)) for a in batch], info)
-            return error
+            if read_back is None:
+                return error, []
+            if lost and sizer is not None:
+                sizer.lost(flight.fields)
+            return self._read_back(flight, error, on_done, read_back, resent)
         except (LmsConfigError, LmsRetryableError) as error:
+            self._observe(flight, _problem(error))
             self._record([ActionOutcome(a, PENDING, str(error)) for a in batch], info)
-            return error
+            return error, []
         except Exception as error:  # recorded here, raised by the caller
             why = f"{type(error).__name__}: {error}"
             self._record([ActionOutcome(a, UNKNOWN, why) for a in batch], info)
-            return error
+            return error, []
+        self._observe(flight, None)
+        if sizer is not None:
+            sizer.landed()
         outcomes = []
         for action, result in outcome.done:
             problem = on_done(action, result) if on_done else None
             outcomes.append(ActionOutcome(action, FAILED if problem else DONE, problem or ""))
         outcomes += [ActionOutcome(action, FAILED, str(error)) for action, error in outcome.failed]
         self._record(outcomes, info)
-        return None
+        return None, []
+
+    def _read_back(
+        self,
+        flight: _Flight,
+        error: LmsError,
+        on_done: Callable[[Action, object], str | None] | None,
+        read_back: ReadBack,
+        resent: Counter[int],
+    ) -> tuple[LmsError | None, list[Action]]:
+        """Ask the LMS what a lost or rolled-back batch did; keep what landed."""
+        try:
+            found = read_back(flight.actions)
+        except LmsError:
+            return error, []  # the batch stays unknown: the next run reads back
+        outcomes = []
+        again = []
+        for action in flight.actions:
+            if id(action) in found:
+                problem = on_done(action, found[id(action)]) if on_done else None
+                outcomes.append(ActionOutcome(action, FAILED if problem else DONE, problem or ""))
+            else:
+                again.append(action)
+        self._record(outcomes)
+        with self._lock:
+            self.read_backs += 1
+        for action in again:
+            resent[id(action)] += 1
+        if any(resent[id(a)] > MAX_RESENDS for a in again):
+            return error, []  # still not landing after several tries: stop, stay unknown
+        return None, again
 
     def _unresolved(self, actions: Iterable[tuple[Action, str]]) -> None:
         self._record([ActionOutcome(a, FAILED, why) for a, why in actions])
@@ -327,21 +548,42 @@ class Applier:
         call: str,
         write: Callable[[list[T]], BatchOutcome[T, R]],
         on_done: Callable[[Action, object], str | None] | None = None,
+        *,
+        key_of: Callable[[T], object] | None = None,
+        read_back: Callable[[list[T]], Mapping[T, object]] | None = None,
     ) -> None:
         """Send the connector rows of the ``actions`` that have one, in requests of
-        ``call`` sized like the connector sizes them, each journaled as it lands."""
+        ``call`` sized like the connector sizes them, each journaled as it lands.
+
+        ``key_of`` a row: what two concurrent requests must not share (its group or
+        course); ``read_back`` rows: those the LMS holds, with the answer a create gives.
+        """
 
         def send(batch: list[Action]) -> BatchOutcome[Action, object]:
             return _remap(batch, rows, write([rows[id(a)] for a in batch]))
 
         ready = [a for a in actions if id(a) in rows]
-        batches = split_by_field_budget(
+        action_key = None if key_of is None else (lambda a: key_of(rows[id(a)]))
+        if action_key is not None:
+            ready.sort(key=lambda a: str(action_key(a)))  # whole groups/courses per batch
+        check = None
+        if read_back is not None:
+            rows_read = read_back
+
+            def check(batch: list[Action]) -> dict[int, object]:
+                held = rows_read([rows[id(a)] for a in batch])
+                return {id(a): held[rows[id(a)]] for a in batch if rows[id(a)] in held}
+
+        self._send(
             ready,
-            lambda a: count_fields(rows[id(a)].params()),
-            self.lms.client.field_budget,
-            fixed=PROTOCOL_FIELDS,
+            call,
+            send,
+            on_done,
+            fields_of=lambda a: count_fields(rows[id(a)].params()),
+            key_of=action_key,
+            read_back=check,
+            max_items=None,
         )
-        self._send_batches(batches, call, send, on_done)
 
     # -- phases ------------------------------------------------------------------------
 
@@ -409,8 +651,8 @@ class Applier:
 
         # One copy per request; copies are independent, so up to max_concurrency go at
         # once, each journaled as it lands: a stop later in the phase keeps those made.
-        ready = [[a] for a in actions if id(a) in sources]
-        self._send_batches(ready, courses.DUPLICATE_COURSE, copy, copied)
+        ready = [a for a in actions if id(a) in sources]
+        self._send(ready, courses.DUPLICATE_COURSE, copy, copied)
         # A copy keeps the template's settings: set idnumber, dates and group mode.
         updates = {
             id(a): CourseUpdate(
@@ -524,7 +766,17 @@ class Applier:
                     )
                 )
 
-        self._write_rows(actions, rows, users.CREATE_USERS, self.lms.users.create_users, done)
+        def held(batch: list[NewUser]) -> dict[NewUser, object]:
+            found = self.lms.users.get_users_by_field("idnumber", [u.idnumber or "" for u in batch])
+            return {
+                u: CreatedUser(id=found[u.idnumber].id, username=found[u.idnumber].username or "")
+                for u in batch
+                if u.idnumber in found
+            }
+
+        self._write_rows(
+            actions, rows, users.CREATE_USERS, self.lms.users.create_users, done, read_back=held
+        )
 
     def _update_users(self, actions: list[Action]) -> None:
         rows = {
@@ -580,7 +832,16 @@ class Applier:
         self._unresolved(unresolved)
         ready = [a for a in actions if id(a) in rows]
 
-        self._write_rows(ready, rows, enrol.ENROL_USERS, self.lms.enrol.enrol_users)
+        self._write_rows(
+            ready,
+            rows,
+            enrol.ENROL_USERS,
+            self.lms.enrol.enrol_users,
+            key_of=lambda row: row.courseid,
+            read_back=lambda batch: {
+                r: None for r in batch if self._enrolled(r.courseid, r.userid)
+            },
+        )
 
     def _change_roles(self, actions: list[Action]) -> None:
         for action in actions:
@@ -647,13 +908,25 @@ class Applier:
     def _add_members(self, actions: list[Action]) -> None:
         rows, ready = self._members(actions)
 
-        self._write_rows(ready, rows, groups.ADD_GROUP_MEMBERS, self.lms.groups.add_group_members)
+        self._write_rows(
+            ready,
+            rows,
+            groups.ADD_GROUP_MEMBERS,
+            self.lms.groups.add_group_members,
+            key_of=lambda row: row.groupid,
+            read_back=lambda batch: self._members_held(batch, present=True),
+        )
 
     def _remove_members(self, actions: list[Action]) -> None:
         rows, ready = self._members(actions)
 
         self._write_rows(
-            ready, rows, groups.DELETE_GROUP_MEMBERS, self.lms.groups.delete_group_members
+            ready,
+            rows,
+            groups.DELETE_GROUP_MEMBERS,
+            self.lms.groups.delete_group_members,
+            key_of=lambda row: row.groupid,
+            read_back=lambda batch: self._members_held(batch, present=False),
         )
 
     def _unenrol(self, actions: list[Action]) -> None:
@@ -668,7 +941,95 @@ class Applier:
         self._unresolved(unresolved)
         ready = [a for a in actions if id(a) in rows]
 
-        self._write_rows(ready, rows, enrol.UNENROL_USERS, self.lms.enrol.unenrol_users)
+        self._write_rows(
+            ready,
+            rows,
+            enrol.UNENROL_USERS,
+            self.lms.enrol.unenrol_users,
+            key_of=lambda row: row.courseid,
+            read_back=lambda batch: {
+                r: None for r in batch if not self._enrolled(r.courseid, r.userid)
+            },
+        )
+
+    # -- read-back of a lost or rolled-back batch ---------------------------------------
+
+    def _enrolled(self, course: int, user: int) -> bool:
+        participants = self.lms.enrol.get_enrolled_users(course, userfields=("id",))
+        return any(p.id == user for p in participants)
+
+    def _members_held(
+        self, batch: list[GroupMember], *, present: bool
+    ) -> dict[GroupMember, object]:
+        """The rows whose membership is as the batch wanted it (in, or out)."""
+        members = self.lms.groups.get_group_members({row.groupid for row in batch})
+        return {
+            row: None for row in batch if (row.userid in members.get(row.groupid, ())) is present
+        }
+
+
+@dataclass(eq=False)
+class _Flight:
+    """One batch in flight: its journal record, its actions and what the tuner needs."""
+
+    info: Batch
+    actions: list[Action]
+    keys: frozenset[object]
+    level: int
+    steady: bool
+    fields: int
+    rows: bool = True  # a batch of rows cut by the field budget (what the tuner measures)
+    seconds: float = 0.0
+    future: Future[BatchOutcome[Action, object]] | None = None
+
+
+def _cut(
+    queue: list[Action],
+    busy: set[object],
+    budget: int,
+    fields_of: Callable[[Action], int] | None,
+    key_of: Callable[[Action], object] | None,
+    max_items: int | None,
+) -> list[Action]:
+    """The next batch from ``queue``, in order, skipping actions whose key is ``busy``."""
+    batch: list[Action] = []
+    used = PROTOCOL_FIELDS
+    for action in queue:
+        if key_of is not None and key_of(action) in busy:
+            continue
+        size = fields_of(action) if fields_of is not None else 0
+        if batch and (
+            (fields_of is not None and used + size > budget)
+            or (max_items is not None and len(batch) >= max_items)
+        ):
+            break
+        batch.append(action)
+        used += size
+    return batch
+
+
+def _capture(work: Callable[[], None], errors: list[BaseException]) -> Callable[[], None]:
+    """Run ``work`` in a thread, keeping what it raised for the thread that waits."""
+
+    def run() -> None:
+        try:
+            work()
+        except BaseException as error:  # re-raised by the waiting thread
+            errors.append(error)
+
+    return run
+
+
+def _problem(error: LmsError) -> str:
+    """What an error says about the load the LMS takes (for the concurrency tuner)."""
+    cause = error.cause if isinstance(error, LmsOutcomeUnknown) else error
+    if isinstance(cause, LmsTimeout):
+        return TIMEOUT
+    if isinstance(cause, LmsOverloaded):
+        return OVERLOAD
+    if isinstance(cause, LmsWriteConflict):
+        return CONFLICT
+    return ERROR
 
 
 def _remap(

@@ -42,6 +42,7 @@ from sync.plan import PlanOptions, plan
 from sync.read import read_actual
 from sync.safety import NeedsAccept as NeedsAccept  # re-exported: callers catch it here
 from sync.safety import Thresholds, Violation, check
+from sync.tuning import Concurrency
 
 
 class PlanMoved(Exception):
@@ -74,6 +75,8 @@ class SyncReport:
     result: ApplyResult
     status: str
     account_sheets: list[Path] = field(default_factory=list)
+    # The concurrency the apply used: mode, level, why, the levels it went through.
+    concurrency: dict[str, object] = field(default_factory=dict)
 
 
 def plan_digest(plan: Plan) -> str:
@@ -85,6 +88,14 @@ def plan_digest(plan: Plan) -> str:
         default=str,
     )
     return hashlib.sha256(body.encode()).hexdigest()
+
+
+def concurrency_for(settings: Settings) -> Concurrency:
+    """``[lms] max_concurrency``: a fixed number, or tuned ("auto", a real site's default)."""
+    lms = settings.lms
+    if lms.auto_concurrency:
+        return Concurrency.automatic(lms.max_concurrency_ceiling, lms.timeout_s)
+    return Concurrency.fixed(lms.max_concurrency if isinstance(lms.max_concurrency, int) else 1)
 
 
 def thresholds(settings: Settings) -> Thresholds:
@@ -211,7 +222,16 @@ def apply(
         auth=settings.provisioning.auth,
         schools=schools,
     )
-    applier = Applier(lms, DbJournal(engine, run_id, clock), seen.actual, options, progress)
+    concurrency = concurrency_for(settings)
+    lms.client.max_concurrency = concurrency.level
+    applier = Applier(
+        lms,
+        DbJournal(engine, run_id, clock),
+        seen.actual,
+        options,
+        progress,
+        concurrency=concurrency,
+    )
     status = "done"
     try:
         result = applier.apply(seen.plan)
@@ -235,8 +255,9 @@ def apply(
         ],
         message=result.stopped,
         now=clock(),
+        tuning=concurrency.summary(),
     )
-    return SyncReport(run_id, seen, result, status, sheets)
+    return SyncReport(run_id, seen, result, status, sheets, concurrency.summary())
 
 
 def _account_sheets(engine: Engine, result: ApplyResult, folder: Path) -> list[Path]:

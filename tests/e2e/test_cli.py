@@ -302,10 +302,21 @@ def test_sync_history_lists_the_runs(two_runs: TwoRuns, provisioned: Path) -> No
     assert newest["counts"] == {}
     assert sum(oldest["counts"].values()) == run_outcome(two_runs.first.output)["done"]
     assert all(key.endswith(":done") for key in oldest["counts"])
+    # The concurrency each apply used, and why, is kept with the run.
+    assert oldest["tuning"] == {
+        "mode": "fixed",
+        "level": 1,
+        "ceiling": 1,
+        "reason": "cố định: 1 (cấu hình)",
+        "steps": [1],
+    }
 
     table = bdtx("sync", "history", "--config", provisioned)
     assert table.exit_code == 0
     assert "Lịch sử đồng bộ" in table.output
+    assert "Đồng thời" in table.output
+    detail = bdtx("sync", "history", "--run", "1", "--config", provisioned)
+    assert "số lệnh gửi đồng thời cố định: 1 (cấu hình)" in flat(detail.output)
     assert str(sum(oldest["counts"].values())) in table.output
 
 

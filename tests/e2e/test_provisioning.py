@@ -207,10 +207,29 @@ def uninterrupted(tmp_path_factory: pytest.TempPathFactory) -> LmsSnapshot:
 
 
 @pytest.mark.parametrize(
+    ("wsfunction", "on_call"),
+    [("core_user_create_users", 2), ("enrol_manual_enrol_users", 2)],
+)
+def test_a_lost_answer_of_accounts_or_enrolments_is_read_back_within_the_apply(
+    uninterrupted: LmsSnapshot, province: Province, wsfunction: str, on_call: int
+) -> None:
+    province.import_roster(SAMPLE)
+    province.ctx.sandbox().inject_fault(wsfunction, on_call=on_call, kind=FaultKind.DROP_RESPONSE)
+    report = province.apply()
+    # One apply: the lost batch was read back (the LMS had made it), nothing sent twice.
+    assert report.status == "done", report.result.failures()[:5]
+    assert report.result.count("unknown") == report.result.count("pending") == 0
+    batches = _batches(province, report.run_id)
+    assert batches.count("unknown") == 1  # the batch whose answer was lost, as it was
+    got = snapshot(province.site)
+    assert got.duplicates == []
+    assert got == uninterrupted
+    assert province.apply().preview.plan.actions == ()
+
+
+@pytest.mark.parametrize(
     ("wsfunction", "on_call", "kind"),
     [
-        ("core_user_create_users", 2, FaultKind.DROP_RESPONSE),
-        ("enrol_manual_enrol_users", 2, FaultKind.DROP_RESPONSE),
         ("core_group_add_group_members", 1, FaultKind.CONNECTION_ERROR),
         ("core_course_duplicate_course", 5, FaultKind.DROP_RESPONSE),
     ],

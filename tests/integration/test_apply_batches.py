@@ -13,6 +13,7 @@ import pytest
 
 from connector.client import MoodleClient
 from connector.lms import MoodleLms
+from connector.retry import NO_RETRY
 from connector.users import UserRules
 from sandbox.faults import FaultKind
 from sandbox.lms import SandboxLms
@@ -35,6 +36,7 @@ def lms_for(sandbox: SandboxLms, *, concurrency: int = 1) -> MoodleLms:
         transport=sandbox.transport(),
         field_budget=120,  # a few accounts per request: many batches per phase
         max_concurrency=concurrency,
+        retry=NO_RETRY,
     )
     return MoodleLms(client, user_rules=UserRules(profile_fields=frozenset({"school"})))
 
@@ -42,6 +44,7 @@ def lms_for(sandbox: SandboxLms, *, concurrency: int = 1) -> MoodleLms:
 def cut_apply(
     sandbox: SandboxLms, *, concurrency: int, wsfunction: str, on_call: int
 ) -> tuple[ListJournal, ApplyStopped]:
+    """Lose the answer of one write, and the read-back that would say what it did."""
     lms = lms_for(sandbox, concurrency=concurrency)
     wanted = desired(PEOPLE, CLASSES)
     actual = read_actual(lms, wanted)
@@ -49,6 +52,10 @@ def cut_apply(
         wanted, actual, now=NOW, options=PlanOptions(site_customfields=frozenset({"school"}))
     )
     sandbox.inject_fault(wsfunction, on_call=on_call, kind=FaultKind.DROP_RESPONSE)
+    lookups = sandbox.faults.calls("core_user_get_users_by_field")
+    sandbox.inject_fault(
+        "core_user_get_users_by_field", on_call=lookups + 1, kind=FaultKind.CONNECTION_ERROR
+    )
     journal = ListJournal()
     with pytest.raises(ApplyStopped) as stop:
         Applier(lms, journal, actual, ApplyOptions()).apply(the_plan)
@@ -63,7 +70,9 @@ def accounts_in(sandbox: SandboxLms) -> set[str]:
     return {u.idnumber for u in sandbox.site.users.values() if u.idnumber}
 
 
-def test_a_lost_answer_mid_phase_leaves_earlier_batches_done_and_later_ones_pending() -> None:
+def test_a_lost_answer_that_cannot_be_read_back_leaves_earlier_batches_done_and_later_pending() -> (
+    None
+):
     sandbox = SandboxLms()
     journal, _ = cut_apply(sandbox, concurrency=1, wsfunction="core_user_create_users", on_call=3)
 
@@ -81,7 +90,7 @@ def test_a_lost_answer_mid_phase_leaves_earlier_batches_done_and_later_ones_pend
     assert all(s == PENDING for s in statuses(journal, ActionKind.ENROL).values())
 
 
-def test_with_concurrent_batches_every_answered_batch_is_recorded_done() -> None:
+def test_with_concurrent_batches_every_answered_batch_is_recorded_done_when_stopped() -> None:
     sandbox = SandboxLms()
     journal, stop = cut_apply(
         sandbox, concurrency=2, wsfunction="core_user_create_users", on_call=3

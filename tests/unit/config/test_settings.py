@@ -148,3 +148,24 @@ def test_what_a_missing_modules_123_column_means(tmp_path: Path) -> None:
     assert done.roster.assume_modules_123 == "not_done"
     with pytest.raises(SettingsError, match=r"roster.assume_modules_123"):
         load_settings(write(tmp_path, '[roster]\nassume_modules_123 = "yes"\n'))
+
+
+def test_concurrency_is_tuned_on_a_real_site_and_fixed_on_the_sandbox(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = load_settings(write(tmp_path, '[lms]\nurl = "https://lms.example.vn"\n')).lms
+    assert (real.auto_concurrency, real.read_concurrency, real.max_concurrency_ceiling) == (
+        True,
+        4,
+        4,
+    )
+    sandbox = load_settings(write(tmp_path, "")).lms
+    assert (sandbox.auto_concurrency, sandbox.read_concurrency) == (False, 1)
+    monkeypatch.setenv("BDTX_LMS_MAX_CONCURRENCY", "3")
+    fixed = load_settings(write(tmp_path, '[lms]\nurl = "https://lms.example.vn"\n')).lms
+    assert (fixed.auto_concurrency, fixed.read_concurrency) == (False, 3)
+    monkeypatch.setenv("BDTX_LMS_MAX_CONCURRENCY", "auto")
+    assert load_settings(write(tmp_path, "")).lms.auto_concurrency
+    monkeypatch.setenv("BDTX_LMS_MAX_CONCURRENCY", "17")
+    with pytest.raises(SettingsError, match=r"lms.max_concurrency .*1 to 16, or 'auto'"):
+        load_settings(write(tmp_path, ""))

@@ -108,3 +108,16 @@ def test_message_includes_code_and_debuginfo() -> None:
     assert text.startswith("core_user_create_users: Invalid parameter value detected")
     assert "[invalidparameter]" in text
     assert "Email address already exists" in text
+
+
+def test_a_write_rolled_back_by_a_deadlock_is_a_write_conflict_not_a_data_error() -> None:
+    # What Moodle answered (issue 10) when two add_group_members on one group deadlocked.
+    body = {
+        "exception": "dml_write_exception",
+        "errorcode": "dmlwriteexception",
+        "message": "Error writing to database",
+    }
+    error = e.error_from_payload(body, wsfunction="core_group_add_group_members")
+    assert isinstance(error, e.LmsWriteConflict)
+    # Neither bisected as a bad row nor re-sent blindly by the client's retry policy.
+    assert not isinstance(error, e.LmsDataError | e.LmsRetryableError)
