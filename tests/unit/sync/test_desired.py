@@ -169,8 +169,8 @@ def test_a_recorded_extension_wins_over_the_class_row() -> None:
         ProvisioningSettings(),
     )
     toan = "BDTX-M4-2023-THCS-GV-TOAN"
-    assert state.enrolments[(toan, "7000000001")].timeend == GRADING_END
-    assert state.enrolments[(toan, "7000000002")].timeend == GRADING_END + 3 * 86400
+    assert state.enrolments[(toan, "7000000001")].timeend == ENROLMENT_END
+    assert state.enrolments[(toan, "7000000002")].timeend == ENROLMENT_END + 3 * 86400
 
 
 SITE_FIELDS = {"school": "school_name", "level": "level", "subject": "subject"}
