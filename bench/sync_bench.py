@@ -85,7 +85,11 @@ def _free_port() -> int:
 
 
 def _serve(port: int) -> None:
-    serve("127.0.0.1", port, SandboxLms(SandboxOptions(enrolled_users_include_groups=True)))
+    serve(
+        "127.0.0.1",
+        port,
+        SandboxLms(SandboxOptions(enrolled_users_include_groups=True, template_ready=True)),
+    )
 
 
 def _wait_for(port: int, seconds: float = 10.0) -> None:

@@ -151,8 +151,11 @@ class AppContext:
         """The in-process sandbox LMS (``[lms] url = "sandbox:"``), its state kept in a file."""
         if self._sandbox is None:
             # The demo site is set up as the README asks of a real one: the service user
-            # holds moodle/site:accessallgroups, so participants come with their groups.
-            options = self.sandbox_options or SandboxOptions(enrolled_users_include_groups=True)
+            # holds moodle/site:accessallgroups, so participants come with their groups;
+            # its template's dates can all be moved (README "The schedule in Moodle").
+            options = self.sandbox_options or SandboxOptions(
+                enrolled_users_include_groups=True, template_ready=True
+            )
             self._sandbox = SandboxLms.load_or_new(self.sandbox_state_file, options)
         return self._sandbox
 

@@ -216,7 +216,7 @@ def sandbox_serve(
     """
     from sandbox.server import serve_forever, start_server
 
-    options = SandboxOptions(enrolled_users_include_groups=True)
+    options = SandboxOptions(enrolled_users_include_groups=True, template_ready=True)
     sandbox = SandboxLms(options) if fresh else SandboxLms.load_or_new(state, options)
     kinds = {"syncbot": "service user", "limitedbot": "no capabilities"}
     for username, kind in zip(sample_participants(sandbox), ("student", "teacher"), strict=False):

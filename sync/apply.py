@@ -44,6 +44,7 @@ from connector.groups import Group, GroupMember, NewGroup
 from connector.lms import MoodleLms
 from connector.roles import RoleAssignment
 from connector.users import CreatedUser, NewUser, ProfileFieldValue, UserPreference, UserUpdate
+from sync import calendar_apply
 from sync.model import Action, ActionKind, ActualState, Plan
 
 
@@ -200,6 +201,9 @@ class Applier:
             ActionKind.REMOVE_MEMBER: self._remove_members,
             ActionKind.UNENROL: self._unenrol,
             ActionKind.SUSPEND_USER: lambda a: self._set_suspended(a, True),
+            # The run's schedule in the LMS calendar: after the courses and groups exist.
+            ActionKind.MOVE_EVENT: partial(calendar_apply.move_events, self),
+            ActionKind.CREATE_EVENT: partial(calendar_apply.create_events, self),
         }
         order = list(dict.fromkeys(a.kind for a in plan.actions))
         for position, kind in enumerate(order):
