@@ -361,3 +361,17 @@ def test_an_extension_is_a_note_not_a_move() -> None:
     (note,) = result.conflicts
     assert "Lớp 02 (+3 ngày)" in note.message
     assert "Lớp 01" not in note.message
+
+
+def test_availability_dates_are_found_in_nested_conditions() -> None:
+    from sync.template_read import availability_dates
+
+    nested = (
+        '{"op":"&","c":[{"type":"date","d":">=","t":1795366800},'
+        '{"op":"|","c":[{"type":"date","d":"<","t":1797181200},{"type":"group","id":3}]}],'
+        '"showc":[true,true]}'
+    )
+    assert availability_dates(nested) == (1795366800, 1797181200)
+    assert availability_dates('{"op":"&","c":[{"type":"group","id":3}],"showc":[true]}') == ()
+    assert availability_dates(None) == ()
+    assert availability_dates("not json") == ()
