@@ -299,7 +299,9 @@ def run_apply(
             ctx.console.print(f"[yellow]{status}[/yellow]")
     if report.status == "interrupted":
         return EXIT_LMS
-    return EXIT_PROBLEMS if result.failures() else EXIT_OK
+    # Failed actions, or courses whose events Moodle has not made for too long.
+    late = report.preview.calendar.timed_out
+    return EXIT_PROBLEMS if result.failures() or late else EXIT_OK
 
 
 def _refuse(ctx: AppContext, message: str, code: int, as_json: bool) -> int:

@@ -285,6 +285,18 @@ def _activity_problems(
                     f"section {activity.section!r}",
                 )
             )
+        if activity.modname == "assign" and activity.dates.get("gradingduedate", -1) == 0:
+            problems.append(
+                RunProblem(
+                    run.id,
+                    key,
+                    "no 'Remind me to grade by' date: Moodle's timeline cannot show reporters "
+                    "their grading deadline; set one in the template (the push moves it to "
+                    "the run's grading deadline)",
+                    activity.name,
+                    "warning",
+                )
+            )
         movable = [d for d, when in activity.dates.items() if when and d in MOVABLE_DATES]
         if activity.modname in DATED_MODULES and not movable:
             problems.append(

@@ -323,7 +323,7 @@ def test_dates_and_restrictions_the_push_cannot_move_are_named_per_activity() ->
             "assign",
             "Late work",
             "late",
-            {"duedate": 1796144400, "cutoffdate": 1796490000},
+            {"duedate": 1796144400, "cutoffdate": 1796490000, "gradingduedate": 0},
         ),
         TemplateActivity("page", "Reading", "", restricted_on=(1795366800,), section="Week 2"),
         TemplateActivity(
@@ -348,6 +348,7 @@ def test_dates_and_restrictions_the_push_cannot_move_are_named_per_activity() ->
     found = [(p.activity, p.severity, p.message.split(":")[0]) for p in problems]
     assert found == [
         ("Late work", "error", "cut-off date"),
+        ("Late work", "warning", "no 'Remind me to grade by' date"),
         ("Reading", "error", "access restricted by date"),
         ("section 'Week 3'", "error", "section restricted (Not available until 23/11)"),
         ("Practice", "warning", "no due, open or close date"),
