@@ -183,7 +183,12 @@ def plan_calendar(
         if course not in actual.courses:
             out.waiting.append(course)  # copied by this apply; its events come after cron
             continue
-        events = [e for e in calendars.events.get(course, ()) if e.modulename]
+        # A learner's own extension event is theirs, not the course's schedule.
+        events = [
+            e
+            for e in calendars.events.get(course, ())
+            if e.modulename and e.eventtype != "extension"
+        ]
         missing = _missing_events(template.events, events)
         if missing:
             out.waiting.append(course)

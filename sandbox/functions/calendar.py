@@ -147,7 +147,7 @@ def _wanted(ctx: CallContext, event: Event, query: dict[str, Any], options: dict
         return False
     if event.eventtype == "site":
         return bool(options["siteevents"])
-    if event.eventtype == "user":
+    if event.eventtype in ("user", "extension"):  # an extension is its learner's own
         return bool(options["userevents"]) and event.userid == ctx.caller.userid
     if event.eventtype == "group":
         return bool(options["userevents"]) and event.groupid in query["groupids"]

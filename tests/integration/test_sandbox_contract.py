@@ -103,7 +103,6 @@ ALL_CASES = recorded_cases()
 REPLAYED = [name for name in ALL_CASES if _replayable(name)]
 # Recorded functions the sandbox does not emulate (reviewed; checked exact below).
 NOT_IMPLEMENTED = (
-    "core_calendar_get_action_events_by_course",
     "core_grades_get_gradeitems",
     "mod_assign_get_submission_status",
     "mod_assign_get_user_flags",
