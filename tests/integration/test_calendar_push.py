@@ -394,3 +394,43 @@ def test_a_move_the_template_forbids_is_reported(database_url: str, tmp_path: Pa
         assert "Phiếu phản hồi (Feedback) closes" in moved
     finally:
         province.ctx.close()
+
+
+def test_a_meeting_moved_to_another_day_moves_its_event_a_new_link_asks_a_person(
+    province: Province,
+) -> None:
+    _pushed(province)
+    (before,) = [
+        e for e in province.group_events(COURSES[1]) if "meet.example/all" in e.description
+    ]
+    first_start = before.timestart
+    # The run's default meeting moves from day 8 to day 9, same time.
+    slot = RUN.virtual_class[0].model_copy(update={"start": dt.datetime(2023, 9, 12, 7, 30)})
+    moved_run = RUN.model_copy(update={"virtual_class": [slot, RUN.virtual_class[1]]})
+    province.ctx.settings = province.ctx.settings.model_copy(update={"runs": [moved_run]})
+    seen = province.preview()
+    moves = seen.plan.of_kind(ActionKind.MOVE_EVENT)
+    assert {a.key.split("|vc|")[1] for a in moves} == {
+        "M4-2023/THCS/GV/Toán/01|1",
+        "M4-2023/THCS/GV/Văn/01|1",
+    }
+    assert province.apply().status == "done"
+    (after,) = [e for e in province.group_events(COURSES[1]) if e.id == before.id]
+    assert after.timestart == first_start + DAY  # the same event, a day later
+    assert province.preview().plan.writes == 0
+
+    # A new link cannot be written into the event: a person deletes it, the sync never does.
+    relinked = slot.model_copy(update={"meeting_url": "https://meet.example/new"})
+    province.ctx.settings = province.ctx.settings.model_copy(
+        update={
+            "runs": [RUN.model_copy(update={"virtual_class": [relinked, RUN.virtual_class[1]]})]
+        }
+    )
+    seen = province.preview()
+    assert seen.plan.writes == 0
+    changed = [c for c in seen.plan.conflicts if c.code == "calendar_slot_changed"]
+    assert len(changed) == 2
+    assert all("https://meet.example/new" in c.message for c in changed)
+    events_before = len(province.sandbox.site.events)
+    province.apply()
+    assert len(province.sandbox.site.events) == events_before
