@@ -138,12 +138,10 @@ def lms_check(
     ] = False,
 ) -> None:
     """Connect; show site, release and user; list every missing function and capability."""
-    from cli.template_check import template_row, template_table
+    from cli.template_check import template_findings, template_row, template_table
     from connector.check import MISSING, NOT_CHECKED, WARNING, check_lms
     from connector.check_groups import ReporterProbe, add_reporter_check
-    from scheduler.validation import check_templates
     from sync.desired import run_category_idnumber
-    from sync.template_read import read_templates
 
     with _context(config, quiet=as_json, as_json=as_json) as ctx:
         settings = ctx.settings
@@ -155,9 +153,7 @@ def lms_check(
             category_idnumbers=tuple(run_category_idnumber(prefix, r.id) for r in settings.runs),
         )
         add_reporter_check(report, ctx.lms(), probe)
-        template_problems = check_templates(
-            settings.runs, read_templates(ctx.lms(), {r.template_course for r in settings.runs})
-        )
+        template_problems = template_findings(ctx.lms(), settings.runs)
         template_errors = [p for p in template_problems if p.severity == "error"]
         if as_json:
             _print_json(

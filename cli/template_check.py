@@ -8,7 +8,29 @@ from typing import Any
 
 from rich.table import Table
 
-from scheduler.validation import RunProblem
+from config.settings import RunSettings
+from connector.errors import LmsWsError
+from connector.lms import MoodleLms
+from scheduler.validation import RunProblem, check_templates
+from sync.template_read import read_templates
+
+
+def template_findings(lms: MoodleLms, runs: Sequence[RunSettings]) -> list[RunProblem]:
+    """The runs' templates checked; a template the service user may not read (a limited
+    user: the check above lists what it lacks) is said so, not a stop."""
+    try:
+        templates = read_templates(lms, {run.template_course for run in runs})
+    except LmsWsError as error:
+        return [
+            RunProblem(
+                run.id,
+                "template_course",
+                f"could not read template {run.template_course!r}: {error}",
+                severity="warning",
+            )
+            for run in runs
+        ]
+    return check_templates(runs, templates)
 
 
 def template_row(problem: RunProblem) -> dict[str, Any]:
