@@ -100,14 +100,14 @@ PARTICIPANT_EXTRA_FUNCTIONS: tuple[str, ...] = (
 class SandboxOptions:
     """How the sandbox LMS behaves.
 
-        ``max_input_vars``: PHP's limit; a body keeps its first ``max_input_vars + 1`` fields
-        (None: no limit). ``debug``: developer debugging, which adds ``debuginfo`` to errors.
-        ``enrolled_users_include_groups``: whether ``core_enrol_get_enrolled_users`` returns
-        the optional ``groups`` key; the recorded site never returned it to the service user,
-        so it is off by default. ``template_d0``: the start of the template course ``TPL-MODULE``;
-        its activity dates are days after it; ``template_ready``: without the dates that cannot
-    be moved (see the field). ``service_functions`` /
-        ``participant_functions``: what the service account's and the learners' tokens may call.
+    ``max_input_vars``: PHP's limit; a body keeps its first ``max_input_vars + 1`` fields
+    (None: no limit). ``debug``: developer debugging, which adds ``debuginfo`` to errors.
+    ``enrolled_users_include_groups``: whether ``core_enrol_get_enrolled_users`` returns
+    the optional ``groups`` key; the recorded site never returned it to the service user,
+    so it is off by default. ``template_d0``: the start of the template course ``TPL-MODULE``;
+    its activity dates are days after it; ``template_ready``: without the dates that
+    cannot be moved (see the field). ``service_functions`` /
+    ``participant_functions``: what the service account's and the learners' tokens may call.
     """
 
     max_input_vars: int | None = 5000
