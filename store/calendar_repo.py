@@ -30,10 +30,11 @@ def written_event_times(session: Session) -> dict[str, int]:
 
 
 def course_copy_times(session: Session) -> dict[str, int]:
-    """Course idnumber -> when the sync copied it (epoch seconds; the latest copy)."""
+    """Course idnumber -> when the sync copied it (epoch seconds; the latest copy sent)."""
+    # A copy whose answer was lost ("unknown") may well have been made: the read adopts it.
     statement = select(SyncAction.key, SyncAction.updated_at).where(
         col(SyncAction.kind) == ActionKind.CREATE_COURSE.value,
-        col(SyncAction.status) == "done",
+        col(SyncAction.status).in_(["done", "unknown"]),
     )
     copied: dict[str, int] = {}
     for key, when in session.exec(statement):
