@@ -92,10 +92,13 @@ class App:
         """The in-process sandbox LMS (``[lms] url = "sandbox:"``), its state kept in a file."""
         if self._sandbox is None:
             # The demo site is set up as the README asks of a real one: the service user
-            # holds moodle/site:accessallgroups, so participants come with their groups,
-            # and the template has the "module completed" activity the write-back marks.
+            # holds moodle/site:accessallgroups, so participants come with their groups;
+            # the template has the "module completed" activity the write-back marks, and
+            # its dates can all be moved (README "The schedule in Moodle").
             options = self.sandbox_options or SandboxOptions(
-                enrolled_users_include_groups=True, module_completed_activity=True
+                enrolled_users_include_groups=True,
+                module_completed_activity=True,
+                template_ready=True,
             )
             self._sandbox = SandboxLms.load_or_new(self.sandbox_state_file, options)
         return self._sandbox

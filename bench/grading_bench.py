@@ -44,7 +44,7 @@ IN_THE_GRADING_WINDOW = dt.datetime(2023, 9, 25, 8, 0, tzinfo=dt.UTC)
 
 
 def _serve_at(port: int, epoch: float) -> None:
-    options = SandboxOptions(enrolled_users_include_groups=True)
+    options = SandboxOptions(enrolled_users_include_groups=True, template_ready=True)
     serve("127.0.0.1", port, SandboxLms(options, clock=lambda: epoch))
 
 

@@ -138,6 +138,7 @@ def lms_check(
     ] = False,
 ) -> None:
     """Connect; show site, release and user; list every missing function and capability."""
+    from cli.template_check import template_findings, template_row, template_table
     from connector.check import MISSING, NOT_CHECKED, WARNING, check_lms
     from connector.check_groups import ReporterProbe, add_reporter_check
     from sync.desired import run_category_idnumber
@@ -152,6 +153,8 @@ def lms_check(
             category_idnumbers=tuple(run_category_idnumber(prefix, r.id) for r in settings.runs),
         )
         add_reporter_check(report, ctx.lms(), probe)
+        template_problems = template_findings(ctx.lms(), settings.runs)
+        template_errors = [p for p in template_problems if p.severity == "error"]
         if as_json:
             _print_json(
                 {
@@ -161,6 +164,7 @@ def lms_check(
                     "ok": report.ok,
                     "problems": [vars(line) for line in report.problems],
                     "warnings": [vars(line) for line in report.warnings],
+                    "template": [template_row(p) for p in template_problems],
                 }
             )
         else:
@@ -193,7 +197,9 @@ def lms_check(
                     f"{unchecked} checks could not be made (most capabilities cannot be "
                     "probed without writing: the README lists them); --all shows them and why."
                 )
-        if not report.ok:
+            if template_problems:
+                ctx.console.print(template_table(template_problems))
+        if not report.ok or template_errors:
             raise typer.Exit(EXIT_PROBLEMS)
 
 
@@ -231,7 +237,9 @@ def sandbox_serve(
     from sandbox.server import serve_forever, start_server
     from sandbox.throttle import RECORDED_COSTS, Throttle
 
-    options = SandboxOptions(enrolled_users_include_groups=True)
+    options = SandboxOptions(
+        enrolled_users_include_groups=True, module_completed_activity=True, template_ready=True
+    )
     throttle = None if workers is None else Throttle(workers, RECORDED_COSTS.scaled(cost_scale))
     sandbox = (
         SandboxLms(options, throttle=throttle)

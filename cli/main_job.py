@@ -79,15 +79,25 @@ def main_job(ctx: AppContext, *, accept: bool, now: Callable[[], dt.datetime]) -
         for violation in stop.violations:
             ctx.err_console.print(f"[red]{violation.message()}[/red]")
         return EXIT_NEEDS_ACCEPT
-    console.print(plan_table(report.preview.plan, f"Đồng bộ #{report.run_id}: {report.status}"))
+    console.print(
+        plan_table(
+            report.preview.plan,
+            f"Đồng bộ #{report.run_id}: {report.status}",
+            report.preview.calendar,
+        )
+    )
     outcome = report.result
     calls = lms.client.stats.calls - calls_before
     console.print(
         f"done {outcome.count('done')}, failed {outcome.count('failed')}, "
         f"conflicts {len(report.preview.plan.conflicts)}, LMS calls {calls}"
     )
+    calendar = service.calendar_status(report.preview.calendar)
+    if calendar:
+        console.print(f"[yellow]{calendar}[/yellow]")
     if outcome.stopped:
         console.print(f"[red]{outcome.stopped}[/red]")
         return EXIT_LMS
     rejected = result.status_counts()[Status.REJECTED]
-    return EXIT_PROBLEMS if outcome.failures() or rejected else EXIT_OK
+    late = report.preview.calendar.timed_out
+    return EXIT_PROBLEMS if outcome.failures() or rejected or late else EXIT_OK

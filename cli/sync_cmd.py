@@ -28,6 +28,7 @@ from store.db import session_scope
 from store.models import SyncRun
 from store.sync_repo import history, run_record, settle_killed_runs
 from sync import service
+from sync.calendar import CalendarPlan
 from sync.model import ActionKind, Plan
 
 # Vietnamese names of the actions, for the people who review a plan.
@@ -45,10 +46,12 @@ ACTION_LABELS = {
     ActionKind.UNENROL: "Hủy ghi danh",
     ActionKind.ADD_MEMBER: "Xếp vào lớp",
     ActionKind.REMOVE_MEMBER: "Rút khỏi lớp",
+    ActionKind.MOVE_EVENT: "Dời ngày (lịch Moodle)",
+    ActionKind.CREATE_EVENT: "Tạo lịch lớp học ảo",
 }
 
 
-def plan_table(plan: Plan, title: str) -> Table:
+def plan_table(plan: Plan, title: str, calendar: CalendarPlan | None = None) -> Table:
     table = Table(title=title)
     table.add_column("Hành động")
     table.add_column("Số lượng", justify="right")
@@ -58,7 +61,25 @@ def plan_table(plan: Plan, title: str) -> Table:
     table.add_row("Tổng số lệnh ghi", str(plan.writes), style="bold")
     if plan.conflicts:
         table.add_row("Cần xem xét (không làm)", str(len(plan.conflicts)), style="yellow")
+    if calendar is not None and calendar.waiting:
+        waiting = len(calendar.waiting) - len(calendar.timed_out)
+        if waiting:
+            table.add_row("Lịch: chờ Moodle (khóa học)", str(waiting), style="yellow")
+        if calendar.timed_out:
+            table.add_row(
+                "Lịch: chờ Moodle quá lâu (lỗi)", str(len(calendar.timed_out)), style="red"
+            )
     return table
+
+
+def calendar_json(calendar: CalendarPlan) -> dict[str, Any]:
+    """The schedule push's status in the ``--json`` summaries."""
+    return {
+        "waiting": list(calendar.waiting),
+        "timed_out": list(calendar.timed_out),
+        "drifted": list(calendar.drifted),
+        "status": service.calendar_status(calendar),
+    }
 
 
 def write_plan_files(preview: service.SyncPreview, out: Path) -> tuple[Path, Path]:
@@ -73,6 +94,7 @@ def write_plan_files(preview: service.SyncPreview, out: Path) -> tuple[Path, Pat
         ],
         "conflicts": [dataclasses.asdict(c) for c in plan.conflicts],
         "violations": [v.message() for v in preview.violations],
+        "calendar": calendar_json(preview.calendar),
     }
     json_path = out / "plan.json"
     json_path.write_text(json.dumps(data, ensure_ascii=False, indent=1, default=str), "utf-8")
@@ -136,6 +158,7 @@ def run_plan(ctx: AppContext, out: Path, *, as_json: bool, now: dt.datetime) -> 
                     "conflicts": len(preview.plan.conflicts),
                     "violations": [v.message() for v in preview.violations],
                     "warnings": [c.message for c in preview.plan.conflicts],
+                    "calendar": calendar_json(preview.calendar),
                     "lms_calls": ctx.lms().client.stats.calls,
                 },
                 ensure_ascii=False,
@@ -143,7 +166,12 @@ def run_plan(ctx: AppContext, out: Path, *, as_json: bool, now: dt.datetime) -> 
             )
         )
     else:
-        ctx.console.print(plan_table(preview.plan, "Kế hoạch đồng bộ (chưa ghi gì vào LMS)"))
+        ctx.console.print(
+            plan_table(preview.plan, "Kế hoạch đồng bộ (chưa ghi gì vào LMS)", preview.calendar)
+        )
+        status = service.calendar_status(preview.calendar)
+        if status:
+            ctx.console.print(f"[yellow]{status}[/yellow]")
         for violation in preview.violations:
             ctx.console.print(f"[red]{violation.message()}[/red]")
         ctx.console.print(
@@ -237,12 +265,17 @@ def run_apply(
         "stopped": result.stopped,
         "warnings": [c.message for c in report.preview.plan.conflicts],
         "concurrency": report.concurrency,
+        "calendar": calendar_json(report.preview.calendar),
     }
     if as_json:
         print(json.dumps(summary, ensure_ascii=False, indent=2))
     else:
         ctx.console.print(
-            plan_table(report.preview.plan, f"Đồng bộ #{report.run_id}: {report.status}")
+            plan_table(
+                report.preview.plan,
+                f"Đồng bộ #{report.run_id}: {report.status}",
+                report.preview.calendar,
+            )
         )
         table = Table(title="Kết quả")
         for column in ("Xong", "Lỗi", "Chưa rõ", "Chưa chạy", "Lệnh LMS"):
@@ -267,9 +300,14 @@ def run_apply(
             ctx.console.print(f"  [yellow]{conflict.message}[/yellow]")
         if result.stopped:
             ctx.console.print(f"[red]{result.stopped}[/red]")
+        status = service.calendar_status(report.preview.calendar)
+        if status:
+            ctx.console.print(f"[yellow]{status}[/yellow]")
     if report.status == "interrupted":
         return EXIT_LMS
-    return EXIT_PROBLEMS if result.failures() else EXIT_OK
+    # Failed actions, or courses whose events Moodle has not made for too long.
+    late = report.preview.calendar.timed_out
+    return EXIT_PROBLEMS if result.failures() or late else EXIT_OK
 
 
 def _refuse(ctx: AppContext, message: str, code: int, as_json: bool) -> int:
@@ -324,7 +362,8 @@ def show_history(
         if reason and run_id is not None:
             ctx.console.print(f"#{record['id']}: số lệnh gửi đồng thời {reason}")
     for record in records:
-        if record["message"] and (run_id is not None or record["status"] != "done"):
+        shown = run_id is not None or record["status"] != "done" or "Lịch:" in record["message"]
+        if record["message"] and shown:
             ctx.console.print(f"#{record['id']}: {record['message']}")
     if run_id is not None:
         ctx.console.print(batch_table(records[0]))

@@ -273,6 +273,11 @@ class ProvisioningSettings(BaseModel):
     # Learners taken out of one group and put in another of the same course.
     max_group_moves: int = Field(default=100, ge=0)
     max_group_moves_percent: float = Field(default=5.0, ge=0)
+    # The schedule in Moodle (sync/calendar.py): how long a copied course may wait for
+    # Moodle's background task (cron) to make its activities' events before that is an
+    # error; and what to do with a date someone moved by hand ("restore" it or "keep" it).
+    calendar_wait_minutes: int = Field(default=60, ge=1)
+    calendar_drift: str = Field(default="restore", pattern="^(restore|keep)$")
 
 
 class Settings(BaseSettings):

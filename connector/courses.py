@@ -261,6 +261,9 @@ class CourseSection(MoodleModel):
     visible: bool | None = None
     uservisible: bool | None = None
     summary: str = ""
+    # Moodle's text about the section's restriction, given only while the section is
+    # closed to the caller (its availability JSON is not in the web service's answer).
+    availabilityinfo: str | None = None
     modules: tuple[ModuleSummary, ...] = ()
 
 

@@ -85,12 +85,14 @@ def build_base_site(options: SandboxOptions, *, now: int) -> Site:
     )
     building.new_course(site, front, 0, {})
     if options.with_template_course:
-        add_template_course(
+        template = add_template_course(
             site,
             now=now,
             d0=options.template_d0,
             module_completed=options.module_completed_activity,
         )
+        if options.template_ready:
+            make_template_ready(site, template)
     return site
 
 
@@ -159,6 +161,18 @@ def add_template_course(
         if event.eventtype == "gradingdue":
             del site.events[event.id]
     return course
+
+
+def make_template_ready(site: Site, template: Course) -> None:
+    """What the IT team changes in the template so that every date can be moved: the
+    assignment's cut-off and "allow submissions from" cleared, the date restriction of
+    section 2 removed (the quiz's own opening date does that job)."""
+    for activity in site.course_activities(template):
+        if activity.modname == "assign":
+            activity.settings["cutoffdate"] = 0
+            activity.settings["allowsubmissionsfromdate"] = 0
+    for section in site.course_sections(template):
+        section.availability = None
 
 
 def _template_activities(site: Site, course: Course, d0: int, now: int) -> None:

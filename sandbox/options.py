@@ -109,6 +109,7 @@ class SandboxOptions:
     has the "module completed" activity the write-back overrides (README: a hidden page
     with manual completion, ID number ``module_completed``), and course completion is that
     activity alone; off, it is the recorded template (all five activities).
+    ``template_ready``: without the dates that cannot be moved (see the field).
     ``service_functions`` /
     ``participant_functions``: what the service account's and the learners' tokens may call.
     """
@@ -127,4 +128,8 @@ class SandboxOptions:
     with_template_course: bool = True
     template_d0: int = TEMPLATE_D0
     module_completed_activity: bool = False
+    # The template as README "The schedule in Moodle" asks the IT team to set it: no
+    # cut-off date, no "allow submissions from", no section restricted by date (the
+    # recorded template has all three, and its dates cannot all be moved then).
+    template_ready: bool = False
     extra_known_functions: tuple[str, ...] = field(default=())

@@ -35,11 +35,18 @@ STUDY_DAYS = 16
 
 @dataclass(frozen=True, slots=True)
 class RunProblem:
-    """Why a run cannot work: ``key`` is the setting inside ``runs[run_id]``."""
+    """Why a run cannot work: ``key`` is the setting inside ``runs[run_id]``.
+
+    Template findings also name the ``activity`` (or section) concerned, and a
+    ``severity``: ``error`` (a date the schedule push cannot set, an activity the software
+    cannot find) or ``warning`` (works, but not as it should).
+    """
 
     run_id: str
     key: str
     message: str
+    activity: str = ""
+    severity: str = "error"
 
     def __str__(self) -> str:
         return f"runs[{self.run_id}].{self.key}: {self.message}"
@@ -167,8 +174,36 @@ class TemplateActivity:
     # None: not read (core_course_get_contents does not give it; core_course_get_course_module
     # does); "" the activity has none.
     idnumber: str | None = None
-    # Its dates, field -> epoch seconds ("duedate", "timeopen", ...); 0 means not set.
+    # Its dates, field -> epoch seconds ("duedate", "timeopen", "cutoffdate", ...); 0: not set.
     dates: Mapping[str, int] = field(default_factory=dict)
+    # The dates of its access restrictions ("available from / until", availability JSON).
+    restricted_on: tuple[int, ...] = ()
+    # Its section's name, and what Moodle says of the section's restriction, if anything.
+    section: str = ""
+    section_restriction: str = ""
+
+
+# Dates the schedule push moves (each has a calendar event); the others stay as in the
+# template, and block moves past them.
+MOVABLE_DATES = frozenset({"duedate", "gradingduedate", "timeopen", "timeclose"})
+DATED_MODULES = frozenset({"assign", "quiz", "feedback"})
+_NEEDED_FOR = {
+    "module_completed": " (needed by the completion write-back: add an activity with manual "
+    "completion and this ID number)"
+}
+_FIXED_DATES = {
+    "cutoffdate": (
+        "error",
+        "cut-off date: no web service moves it, and Moodle refuses to move the due date "
+        "past it; clear 'Cut-off date' in the template (a late submission can be refused "
+        "by the due date alone, or allowed per learner with an extension)",
+    ),
+    "allowsubmissionsfromdate": (
+        "warning",
+        "'Allow submissions from' date: no web service moves it, and Moodle refuses to move "
+        "the due date before it (a run earlier than the template); clear it in the template",
+    ),
+}
 
 
 def check_templates(
@@ -198,6 +233,8 @@ def check_templates(
                     "open or close time) to move to the run's dates",
                 )
             )
+        else:
+            problems += _activity_problems(run, activities)
         idnumbers = {activity.idnumber for activity in activities}
         if idnumbers <= {None}:
             continue
@@ -208,7 +245,68 @@ def check_templates(
                         run.id,
                         f"activities.{key}",
                         f"template {run.template_course!r} has no activity with ID number "
-                        f"{idnumber!r}",
+                        f"{idnumber!r}" + _NEEDED_FOR.get(key, ""),
+                        activity=idnumber,
+                        severity="warning" if key == "module_completed" else "error",
                     )
                 )
+    return problems
+
+
+def _activity_problems(
+    run: RunSettings, activities: Sequence[TemplateActivity]
+) -> list[RunProblem]:
+    """Per activity: what the schedule push cannot move, and what to change."""
+    problems = []
+    key = "template_course"
+    restricted_sections: set[str] = set()
+    for activity in activities:
+        for name, (severity, fix) in _FIXED_DATES.items():
+            if activity.dates.get(name):
+                problems.append(RunProblem(run.id, key, fix, activity.name, severity))
+        if activity.restricted_on:
+            problems.append(
+                RunProblem(
+                    run.id,
+                    key,
+                    "access restricted by date: no web service moves the restriction; remove "
+                    "it in the template and use the activity's own open / close dates",
+                    activity.name,
+                )
+            )
+        if activity.section_restriction and activity.section not in restricted_sections:
+            restricted_sections.add(activity.section)
+            problems.append(
+                RunProblem(
+                    run.id,
+                    key,
+                    f"section restricted ({activity.section_restriction}): a date restriction "
+                    "cannot be moved by web services; remove it in the template",
+                    f"section {activity.section!r}",
+                )
+            )
+        if activity.modname == "assign" and activity.dates.get("gradingduedate", -1) == 0:
+            problems.append(
+                RunProblem(
+                    run.id,
+                    key,
+                    "no 'Remind me to grade by' date: Moodle's timeline cannot show reporters "
+                    "their grading deadline; set one in the template (the push moves it to "
+                    "the run's grading deadline)",
+                    activity.name,
+                    "warning",
+                )
+            )
+        movable = [d for d, when in activity.dates.items() if when and d in MOVABLE_DATES]
+        if activity.modname in DATED_MODULES and not movable:
+            problems.append(
+                RunProblem(
+                    run.id,
+                    key,
+                    "no due, open or close date: nothing to move, learners may use it at "
+                    "any time; set its dates in the template if the run's phases should apply",
+                    activity.name,
+                    "warning",
+                )
+            )
     return problems

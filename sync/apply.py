@@ -40,6 +40,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Protocol, TypeVar, cast
 
 from connector import courses, enrol, groups, roles, users
@@ -61,6 +62,7 @@ from connector.lms import MoodleLms
 from connector.roles import RoleAssignment
 from connector.slots import Slots
 from connector.users import CreatedUser, NewUser, ProfileFieldValue, UserPreference, UserUpdate
+from sync import calendar_apply
 from sync.model import Action, ActionKind, ActualState, Plan
 from sync.tuning import CONFLICT, ERROR, OVERLOAD, TIMEOUT, BatchSizer, CallSample, Concurrency
 
@@ -250,6 +252,9 @@ class Applier:
             ActionKind.REMOVE_MEMBER: self._remove_members,
             ActionKind.UNENROL: self._unenrol,
             ActionKind.SUSPEND_USER: lambda a: self._set_suspended(a, True),
+            # The run's schedule in the LMS calendar: after the courses and groups exist.
+            ActionKind.MOVE_EVENT: partial(calendar_apply.move_events, self),
+            ActionKind.CREATE_EVENT: partial(calendar_apply.create_events, self),
         }
         order = list(dict.fromkeys(a.kind for a in plan.actions))
         courses_chain = [k for k in order if k in COURSE_CHAIN]

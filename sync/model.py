@@ -162,6 +162,9 @@ class ActionKind(StrEnum):
     UNENROL = "unenrol"
     ADD_MEMBER = "add_member"
     REMOVE_MEMBER = "remove_member"
+    # The run's schedule in the LMS calendar (sync/calendar.py).
+    MOVE_EVENT = "move_event"
+    CREATE_EVENT = "create_event"
 
 
 @dataclass(frozen=True, slots=True)

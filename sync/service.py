@@ -18,6 +18,8 @@ from sqlmodel import select
 
 from config.settings import Settings
 from connector.lms import MoodleLms
+from scheduler.schedule import local_zone
+from store.calendar_repo import course_copy_times, written_event_times
 from store.db import session_scope
 from store.models import Person, School
 from store.sync_repo import (
@@ -35,7 +37,10 @@ from store.sync_repo import (
 )
 from sync.accounts_sheet import write_account_sheets
 from sync.apply import Applier, ApplyOptions, ApplyResult, ApplyStopped, Progress, adoptable
-from sync.desired import load_desired
+from sync.calendar import WAIT_TIMEOUT, CalendarOptions, CalendarPlan, plan_calendar
+from sync.calendar_desired import build_schedules
+from sync.calendar_read import read_calendars
+from sync.desired import build_desired, load_snapshot
 from sync.kept import hold_unkept, written_fields, written_kinds
 from sync.model import ActualState, DesiredState, Plan
 from sync.plan import PlanOptions, plan
@@ -56,6 +61,8 @@ class SyncPreview:
     plan: Plan
     violations: list[Violation]
     adopted: dict[str, tuple[int, str]] = field(default_factory=dict)
+    # The schedule push's part of the plan (its actions and notes are in ``plan`` too).
+    calendar: CalendarPlan = field(default_factory=CalendarPlan)
 
     @property
     def digest(self) -> str:
@@ -131,8 +138,15 @@ def preview(
     ``site_customfields``: the profile fields the plan may send; ``kept_customfields``:
     those the site is known to keep (probed), whose held values are sent again.
     """
+    tz = local_zone(settings.timezone)
     with session_scope(engine) as session:
-        desired = load_desired(session, settings.runs, settings.provisioning)
+        snapshot = load_snapshot(session)
+        desired = build_desired(snapshot, settings.runs, settings.provisioning)
+        schedules = build_schedules(
+            snapshot, settings.runs, settings.provisioning.category_prefix, tz
+        )
+        set_by_us = written_event_times(session)
+        copied_at = course_copy_times(session)
         unsettled = unsettled_creates(session)
         ours_suspended = suspended_by_us(session)
         written = written_fields(applied_writes(session, written_kinds()))
@@ -149,8 +163,31 @@ def preview(
     # What earlier applies wrote and the LMS did not keep is reported, not re-sent.
     known_kept = frozenset(f"customfields.{name}" for name in kept_customfields)
     the_plan = hold_unkept(the_plan, written, known_kept=known_kept)
+    # The run's schedule in the LMS calendar: after everything else (courses, groups).
+    calendar = plan_calendar(
+        schedules,
+        read_calendars(lms, schedules, actual),
+        actual,
+        written=set_by_us,
+        copied_at=copied_at,
+        now=int(now.timestamp()),
+        options=CalendarOptions(
+            drift=settings.provisioning.calendar_drift,
+            wait_minutes=settings.provisioning.calendar_wait_minutes,
+            tz=tz,
+        ),
+    )
+    the_plan = Plan(
+        actions=the_plan.actions + calendar.actions,
+        conflicts=the_plan.conflicts + calendar.conflicts,
+    )
     return SyncPreview(
-        desired, actual, the_plan, check(the_plan, actual, thresholds(settings)), adopted
+        desired,
+        actual,
+        the_plan,
+        check(the_plan, actual, thresholds(settings)),
+        adopted,
+        calendar,
     )
 
 
@@ -241,7 +278,8 @@ def apply(
     except Exception as error:
         fail_run(engine, run_id, error, now=clock())
         raise
-    if status == "done" and result.failures():
+    timed_out = [c for c in seen.plan.conflicts if c.code == WAIT_TIMEOUT]
+    if status == "done" and (result.failures() or timed_out):
         status = "done_with_errors"
     sheets = _account_sheets(engine, result, settings.provisioning.accounts_dir / f"sync-{run_id}")
     finish_run(
@@ -252,12 +290,31 @@ def apply(
         errors=[
             {"action": o.action.id, "reason": o.action.reason, "error": o.error}
             for o in result.failures()
+        ]
+        + [
+            {"action": f"calendar:{c.key}", "reason": c.code, "error": c.message} for c in timed_out
         ],
-        message=result.stopped,
+        message=" ".join(m for m in (result.stopped, calendar_status(seen.calendar)) if m),
         now=clock(),
         tuning=concurrency.summary(),
     )
     return SyncReport(run_id, seen, result, status, sheets, concurrency.summary())
+
+
+def calendar_status(calendar: CalendarPlan) -> str:
+    """The schedule push's visible status, for the summaries and ``sync history``."""
+    parts = []
+    waiting = len(calendar.waiting) - len(calendar.timed_out)
+    if waiting:
+        parts.append(f"Lịch: chờ Moodle tạo sự kiện ở {waiting} khóa học (đồng bộ lại sau).")
+    if calendar.timed_out:
+        parts.append(
+            f"Lịch: {len(calendar.timed_out)} khóa học chờ Moodle quá lâu: cron của Moodle "
+            "phải chạy."
+        )
+    if calendar.drifted:
+        parts.append(f"Lịch: {len(calendar.drifted)} ngày bị sửa tay trên Moodle.")
+    return " ".join(parts)
 
 
 def _account_sheets(engine: Engine, result: ApplyResult, folder: Path) -> list[Path]:

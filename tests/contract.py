@@ -95,8 +95,9 @@ STAMP_KEYS = frozenset(
 STAMP_PATHS = (".attempt.timestart", ".attempts[].timestart")
 # A course module's ``section`` is its section's id (in a course's contents, the number).
 ID_PATHS = (".cm.section",)
-# Values that are random on every site (keys, secrets): compared like ids.
-OPAQUE_KEYS = frozenset({"userprivateaccesskey"})
+# Values that are random on every site (keys, secrets), or drawn from a row id (a course's
+# generated image, Moodle's geopattern of the course id): compared like ids.
+OPAQUE_KEYS = frozenset({"userprivateaccesskey", "courseimage"})
 
 
 def value_class(key: str) -> str:

@@ -105,16 +105,16 @@ def _set_up_course(lms: SandboxLms) -> None:
             ],
         },
     )
-    # Recorded with core_calendar_update_event_start_day: quiz close to D0+30d, feedback
-    # open to D0 (at the site clock the copied quiz was closed and the survey not open).
     quiz = lms.site.activity_of("quiz", QUIZ_ID)
     feedback = lms.site.activity_of("feedback", FEEDBACK_ID)
     assert quiz is not None
     assert feedback is not None
-    quiz.settings["timeclose"] = TEMPLATE_D0 + 30 * DAY
-    feedback.settings["timeopen"] = TEMPLATE_D0
-    # The clone's template had the survey of the real-moodle tools' TPL-MODULE: one
-    # required, non-anonymous satisfaction question with four options.
+    # The clone's template was the real-moodle tools' TPL-MODULE: its summary, no end
+    # date, in the default category "Miscellaneous"; its survey had one required,
+    # non-anonymous satisfaction question with four options.
+    course = lms.site.courses[COURSE_ID]
+    course.summary, course.enddate = "Template course for BDTX sync tests", 0
+    lms.site.categories[course.category].name = "Miscellaneous"
     feedback.name = "Phiếu khảo sát (Survey)"
     assign = lms.site.activity_of("assign", ASSIGN_ID)
     assert assign is not None
@@ -128,6 +128,22 @@ def _set_up_course(lms: SandboxLms) -> None:
         presentation="r>>>>>Rất hài lòng|Hài lòng|Bình thường|Không hài lòng",
         required=True,
     )
+    # Then the copy's background task (adhoc_task.php) made its due and closing events
+    # (the names and descriptions above are the clone template's own).
+    lms.run_background_tasks()
+    # Recorded with core_calendar_update_event_start_day: quiz close to D0+30d, feedback
+    # open to D0 (at the site clock the copied quiz was closed and the survey not open).
+    for activity, eventtype, day in ((quiz, "close", 30), (feedback, "open", 0)):
+        (event,) = [
+            e
+            for e in lms.site.events.values()
+            if (e.modulename, e.instance, e.eventtype)
+            == (activity.modname, activity.instance, eventtype)
+        ]
+        moved = {"eventid": event.id, "daytimestamp": TEMPLATE_D0 + day * DAY}
+        lms.call("core_calendar_update_event_start_day", moved)
+    assert quiz.settings["timeclose"] == TEMPLATE_D0 + 30 * DAY
+    assert feedback.settings["timeopen"] == TEMPLATE_D0
     learners = [_user(i, *person, "HV") for i, person in enumerate(LEARNERS, 1)]
     teachers = [_user(i, *person, "GV") for i, person in enumerate(TEACHERS, 1)]
     lms.call("core_user_create_users", {"users": learners + teachers})
@@ -376,6 +392,13 @@ CHECKPOINTS: dict[str, tuple[str, frozenset[str]]] = {
     ),
     "mod_feedback_get_non_respondents__course_after_3_answers": (GRADED, frozenset()),
     "mod_feedback_get_responses_analysis__course_after_3_answers": (GRADED, frozenset()),
+    "core_calendar_get_action_events_by_course__syncbot_not_enrolled": (GRADED, frozenset()),
+    "core_calendar_get_action_events_by_course__teacher_A_timeline": (GRADED, frozenset()),
+    "core_calendar_get_action_events_by_course__L6_after_extension": ("extend_l6", frozenset()),
+    "core_calendar_get_action_events_by_course__teacher_A_timeline_one_ungraded_submission": (
+        "submit_l7",
+        frozenset(),
+    ),
 }
 
 

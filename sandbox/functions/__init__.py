@@ -3,6 +3,7 @@
 from sandbox.functions import (
     assign,
     calendar,
+    calendar_actions,
     calendar_move,
     completion_ws,
     contents,
@@ -22,6 +23,7 @@ from sandbox.functions import (
 __all__ = [
     "assign",
     "calendar",
+    "calendar_actions",
     "calendar_move",
     "completion_ws",
     "contents",

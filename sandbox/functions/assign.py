@@ -8,7 +8,7 @@ from sandbox import access
 from sandbox.functions.common import module_instance
 from sandbox.params import M, Need, Param, S, Single, V, Value, default
 from sandbox.registry import CallContext, ws_function
-from sandbox.state import Activity, AssignGrade, Course, Submission
+from sandbox.state import Activity, AssignGrade, Course, Event, Submission
 
 _CONFIGS = (
     ("onlinetext", "enabled", "1"),
@@ -445,4 +445,35 @@ def save_user_extensions(ctx: CallContext, params: dict[str, Any]) -> list[dict[
             )
             continue
         ctx.site.extensions[(activity.instance, userid)] = date
+        _extension_event(ctx, activity, userid, date)
     return warnings
+
+
+def _extension_event(ctx: CallContext, activity: Activity, userid: int, date: int) -> None:
+    """The learner's own "due (extension)" event, as Moodle keeps one per extension."""
+    site = ctx.site
+    for event in site.events.values():
+        if (event.modulename, event.instance, event.eventtype, event.userid) == (
+            "assign",
+            activity.instance,
+            "extension",
+            userid,
+        ):
+            event.timestart = event.timesort = date
+            event.timemodified = ctx.now
+            return
+    event = Event(
+        id=site.ids.take("event"),
+        name=f"{activity.name} is due (extension)",
+        eventtype="extension",
+        timestart=date,
+        description=f'<div class="no-overflow">{activity.intro}</div>',
+        courseid=activity.course,
+        userid=userid,
+        modulename="assign",
+        instance=activity.instance,
+        timemodified=ctx.now,
+        timesort=date,
+        component="mod_assign",
+    )
+    site.events[event.id] = event

@@ -195,6 +195,77 @@ def exported_event(ctx: CallContext, event: Event, activity: Activity) -> dict[s
     }
 
 
+def _move_standard_event(ctx: CallContext, event: Event, daytimestamp: int) -> dict[str, Any]:
+    """A course or group event (no activity behind it) moves like in the calendar's month
+    view (drag and drop): the day changes, the time and length stay. Seen on the real
+    Moodle 4.5 of /work/realmoodle (2026-11-30): a group event moved back and forth, the
+    answer carrying the new start, sort time equal to it, the group's name."""
+    if not access.has_course_capability(
+        ctx.site, ctx.caller, "moodle/calendar:manageentries", event.courseid
+    ):
+        raise errors.moodle_exception(
+            "nopermissiontoupdatecalendar",
+            "Sorry, but you do not have permission to update the calendar event",
+        )
+    event.timestart = event.timesort = moved_start(event.timestart, daytimestamp)
+    event.timemodified = ctx.now
+    root = ctx.options.wwwroot
+    course = ctx.site.courses[event.courseid]
+    group = ctx.site.groups.get(event.groupid) if event.groupid else None
+    kind = "Group event" if event.eventtype == "group" else "Course event"
+    return {
+        "id": event.id,
+        "name": event.name,
+        "description": event.description,
+        "descriptionformat": event.format,
+        "location": "",
+        "categoryid": None,
+        "groupid": event.groupid or None,
+        "userid": event.userid,
+        "repeatid": None,
+        "eventcount": None,
+        "component": None,
+        "modulename": "",
+        "activityname": "",
+        "activitystr": "",
+        "instance": None,
+        "eventtype": event.eventtype,
+        "timestart": event.timestart,
+        "timeduration": event.timeduration,
+        "timesort": event.timesort,
+        "timeusermidnight": _midnight(event.timesort),
+        "visible": event.visible,
+        "timemodified": event.timemodified,
+        "overdue": event.timestart < ctx.now,
+        "icon": {
+            "key": f"i/{event.eventtype}event",
+            "component": "core",
+            "alttext": kind,
+            "iconurl": "",
+            "iconclass": "",
+        },
+        "course": _course_summary(ctx, course),
+        "subscription": {"displayeventsource": False},
+        "canedit": True,
+        "candelete": True,
+        "deleteurl": f"{root}/calendar/delete.php?id={event.id}&course={course.id}",
+        "editurl": f"{root}/calendar/event.php?action=edit&id={event.id}&course={course.id}",
+        "viewurl": f"{root}/calendar/view.php?view=day&course={course.id}&time={event.timestart}"
+        f"#event_{event.id}",
+        "formattedtime": _formatted_time(ctx, event),
+        "formattedlocation": "",
+        "isactionevent": False,
+        "iscourseevent": event.eventtype == "course",
+        "iscategoryevent": False,
+        "groupname": group.name if group is not None else None,
+        "normalisedeventtype": event.eventtype,
+        "normalisedeventtypetext": kind,
+        "purpose": "none",
+        "branded": False,
+        "url": f"{root}/course/view.php?id={course.id}",
+    }
+
+
 @ws_function(
     "core_calendar_update_event_start_day",
     S(eventid=V(Param.INT), daytimestamp=V(Param.INT)),
@@ -210,6 +281,8 @@ def update_event_start_day(ctx: CallContext, params: dict[str, Any]) -> dict[str
     start: old sort time, old author.
     """
     event = _visible_event(ctx, params["eventid"])
+    if not event.modulename and event.eventtype in ("course", "group"):
+        return {"event": _move_standard_event(ctx, event, params["daytimestamp"])}
     activity = ctx.site.activity_of(event.modulename, event.instance) if event.modulename else None
     setting = building.EVENT_SETTING.get((event.modulename, event.eventtype))
     if activity is None or setting is None:

@@ -2,8 +2,9 @@
 
 Each test works in its own directory (``var/`` relative to it) with a config written
 there: one run (M4-2023) and the sample roster of Bình Phước. The sample is provisioned
-once per module (``bdtx run`` twice); tests that need a provisioned province work on a
-copy of that state.
+once per module (``bdtx run`` three times: it provisions, then pushes the activity dates
+whose events Moodle's background task made meanwhile, then has nothing to do); tests
+that need a provisioned province work on a copy of that state.
 """
 
 from __future__ import annotations
@@ -183,19 +184,21 @@ def config(workdir: Path) -> Path:
 class TwoRuns:
     workdir: Path
     first: Result
-    second: Result
+    push: Result  # the second run: the activity dates, once Moodle made their events
+    second: Result  # the third run: nothing left to do
 
 
 @pytest.fixture(scope="module")
 def two_runs(tmp_path_factory: pytest.TempPathFactory) -> TwoRuns:
-    """``bdtx run`` twice on the sample (the one full provisioning of this module)."""
+    """``bdtx run`` three times on the sample (the one full provisioning of this module)."""
     workdir = tmp_path_factory.mktemp("province")
     with pytest.MonkeyPatch.context() as mp:
         isolate(mp, workdir)
         config = write_config(workdir)
         first = bdtx("run", "--config", config)
+        push = bdtx("run", "--config", config)
         second = bdtx("run", "--config", config)
-    return TwoRuns(workdir, first, second)
+    return TwoRuns(workdir, first, push, second)
 
 
 @pytest.fixture
@@ -220,12 +223,20 @@ def http_sandbox() -> Iterator[tuple[SandboxLms, str]]:
 # -- bdtx run ----------------------------------------------------------------------------
 
 
-def test_run_provisions_the_sample_then_the_second_run_writes_nothing(two_runs: TwoRuns) -> None:
-    first, second = two_runs.first, two_runs.second
+def test_run_provisions_the_sample_then_the_third_run_writes_nothing(two_runs: TwoRuns) -> None:
+    first, push, second = two_runs.first, two_runs.push, two_runs.second
     # The sample has rejected rows: the work is done but exits 1 ("problems found").
     assert first.exit_code == 1, first.output
+    assert push.exit_code == 1, push.output
     assert second.exit_code == 1, second.output
-    for result in (first, second):
+    # The first run copied the courses: their activity events wait for Moodle's cron.
+    assert "Lịch: chờ Moodle tạo sự kiện ở 28 khóa học" in flat(first.output)
+    # The second moves every dated activity of the 28 courses: 5 events each (the
+    # grading-due events appear only once a submission awaits grading).
+    pushed = run_outcome(push.output)
+    assert pushed["failed"] == 0
+    assert table_value(push.output, "Dời ngày (lịch Moodle)") == 28 * 5 == pushed["done"]
+    for result in (first, push, second):
         assert "Bị từ chối" in result.output
         assert "BDTX Sandbox LMS" in result.output
 
@@ -246,11 +257,11 @@ def test_run_provisions_the_sample_then_the_second_run_writes_nothing(two_runs: 
 def test_run_writes_the_import_report_in_vietnamese(two_runs: TwoRuns) -> None:
     reports = two_runs.workdir / "var" / "reports"
     names = sorted(p.name for p in reports.glob("roster-import-*.xlsx"))
-    assert names == ["roster-import-1.xlsx", "roster-import-2.xlsx"]
+    assert names == ["roster-import-1.xlsx", "roster-import-2.xlsx", "roster-import-3.xlsx"]
     assert "var/reports/roster-import-1.xlsx" in two_runs.first.output
-    assert "var/reports/roster-import-2.xlsx" in two_runs.second.output
+    assert "var/reports/roster-import-3.xlsx" in two_runs.second.output
 
-    workbook = sheets(reports / "roster-import-2.xlsx")
+    workbook = sheets(reports / "roster-import-3.xlsx")
     assert list(workbook) == REPORT_SHEETS
     # The summary opens with the count per status, then the total.
     head = workbook["Tổng hợp"][:5]
@@ -294,12 +305,14 @@ def test_sync_history_lists_the_runs(two_runs: TwoRuns, provisioned: Path) -> No
     result = bdtx("sync", "history", "--json", "--config", provisioned)
     assert result.exit_code == 0, result.output
     runs = as_json(result)["runs"]
-    assert [r["id"] for r in runs] == [2, 1]  # newest first
+    assert [r["id"] for r in runs] == [3, 2, 1]  # newest first
     assert {r["mode"] for r in runs} == {"apply"}
     assert {r["status"] for r in runs} == {"done"}
     assert all(r["user"] and r["started_at"] and r["finished_at"] for r in runs)
-    newest, oldest = runs
+    newest, pushed, oldest = runs
     assert newest["counts"] == {}
+    assert pushed["counts"] == {"move_event:done": 28 * 5}
+    assert "chờ Moodle" in oldest["message"]
     assert sum(oldest["counts"].values()) == run_outcome(two_runs.first.output)["done"]
     assert all(key.endswith(":done") for key in oldest["counts"])
     # The concurrency each apply used, and why, is kept with the run.

@@ -17,10 +17,17 @@ from sandbox.options import SandboxOptions
 from sandbox.state import ProfileField
 from sync import service
 from sync.kept import NOT_KEPT
-from sync.model import ActionKind
+from sync.model import ActionKind, Conflict, Plan
 from tests.e2e.provisioning import SAMPLE, SITE_FIELDS, Province, province_settings
 
 BEFORE_RUN = dt.datetime(2023, 8, 20, 8, 0, tzinfo=dt.UTC)
+
+
+def profile_conflicts(plan: Plan) -> list[Conflict]:
+    """The plan's conflicts but the schedule's: Moodle's background task is not run here,
+    so the copied courses wait for their activity events (README "The schedule in
+    Moodle"), which is not what these tests look at."""
+    return [c for c in plan.conflicts if not c.code.startswith("calendar_")]
 
 
 def _site(*shortnames: str) -> SandboxOptions:
@@ -118,7 +125,7 @@ def test_the_probe_finds_the_missing_fields_and_the_sync_never_sends_them(
 
     again = province.apply()
     assert again.preview.plan.actions == ()
-    assert again.preview.plan.conflicts == ()
+    assert profile_conflicts(again.preview.plan) == []
 
 
 def test_creating_the_missing_fields_on_the_site_heals_the_accounts(bare_site: Province) -> None:
@@ -145,9 +152,9 @@ def test_creating_the_missing_fields_on_the_site_heals_the_accounts(bare_site: P
     )
     updates = healing.preview.plan.of_kind(ActionKind.UPDATE_USER)
     assert {a.key for a in updates} == accounts
-    assert healing.preview.plan.conflicts == ()
+    assert profile_conflicts(healing.preview.plan) == []
     assert healing.result.count("done") == len(updates)
 
     settled = province.preview()
     assert settled.plan.actions == ()
-    assert settled.plan.conflicts == ()
+    assert profile_conflicts(settled.plan) == []

@@ -135,6 +135,8 @@ def test_the_later_roster_reaches_the_lms_exactly_as_changes_txt_says(
     provisioned_people = set(before.users)
     touched: dict[str, set[ActionKind]] = {}
     for action in preview.plan.actions:
+        if action.kind in (ActionKind.MOVE_EVENT, ActionKind.CREATE_EVENT):
+            continue  # the schedule, a week later: the copies' events have come (cron)
         code = action.key.split("|")[-1]
         touched.setdefault(code, set()).add(action.kind)
     expected_touched = set()

@@ -283,9 +283,12 @@ def test_configured_activity_id_numbers_missing_from_the_template_are_named() ->
         ("activities.survey", "template 'TPL-MODULE' has no activity with ID number 'khao_sat'"),
         (
             "activities.module_completed",
-            "template 'TPL-MODULE' has no activity with ID number 'module_completed'",
+            "template 'TPL-MODULE' has no activity with ID number 'module_completed' (needed "
+            "by the completion write-back: add an activity with manual completion and this ID "
+            "number)",
         ),
     ]
+    assert [p.severity for p in problems] == ["error", "warning"]
 
 
 def test_the_recorded_template_has_dates_to_move() -> None:
@@ -301,9 +304,54 @@ def test_the_recorded_template_has_dates_to_move() -> None:
         for module in section["modules"]
     ]
 
-    assert check_templates([make_run()], {"TPL-MODULE": activities}) == []
+    # Its assignment lets submissions in from the template's start: a date no web service
+    # moves, which holds the due date back when a run is earlier than the template.
+    (allow_from,) = check_templates([make_run()], {"TPL-MODULE": activities})
+    assert (allow_from.activity, allow_from.severity) == ("Final product", "warning")
+    assert "'Allow submissions from'" in allow_from.message
     undated = [a for a in activities if not a.dates]
     assert [str(p) for p in check_templates([make_run()], {"TPL-MODULE": undated})] == [
         "runs[M4-2023].template_course: template 'TPL-MODULE' has no dated activity (due "
         "date, open or close time) to move to the run's dates"
     ]
+
+
+def test_dates_and_restrictions_the_push_cannot_move_are_named_per_activity() -> None:
+    template = [
+        *TEMPLATE[:2],
+        TemplateActivity(
+            "assign",
+            "Late work",
+            "late",
+            {"duedate": 1796144400, "cutoffdate": 1796490000, "gradingduedate": 0},
+        ),
+        TemplateActivity("page", "Reading", "", restricted_on=(1795366800,), section="Week 2"),
+        TemplateActivity(
+            "quiz",
+            "Practice",
+            "",
+            section="Week 3",
+            section_restriction="Not available until 23/11",
+        ),
+        TemplateActivity(
+            "feedback",
+            "Survey",
+            "survey",
+            section="Week 3",
+            section_restriction="Not available until 23/11",
+        ),
+        TemplateActivity("label", "Completed", "module_completed"),
+    ]
+
+    problems = check_templates([make_run()], {"TPL-MODULE": template})
+
+    found = [(p.activity, p.severity, p.message.split(":")[0]) for p in problems]
+    assert found == [
+        ("Late work", "error", "cut-off date"),
+        ("Late work", "warning", "no 'Remind me to grade by' date"),
+        ("Reading", "error", "access restricted by date"),
+        ("section 'Week 3'", "error", "section restricted (Not available until 23/11)"),
+        ("Practice", "warning", "no due, open or close date"),
+        ("Survey", "warning", "no due, open or close date"),
+    ]
+    assert all(p.key == "template_course" for p in problems)
