@@ -12,22 +12,22 @@ import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-import httpx
 from rich.console import Console
-from sqlalchemy import Engine
 
 from config.settings import Settings, SettingsError, load_settings
-from connector.client import MoodleClient
-from connector.lms import MoodleLms
-from connector.profile_fields import ProfileFieldCheck, check_profile_fields
 from connector.redact import Redactor
-from connector.retry import RetryPolicy
-from connector.users import UserRules
-from sandbox.lms import SandboxLms
-from sandbox.options import SandboxOptions
-from store.db import make_engine, migrate
+
+if TYPE_CHECKING:
+    # Imported where first used: a command pays only for what it needs (start-up time).
+    import httpx
+    from sqlalchemy import Engine
+
+    from connector.lms import MoodleLms
+    from connector.profile_fields import ProfileFieldCheck
+    from sandbox.lms import SandboxLms
+    from sandbox.options import SandboxOptions
 
 log = logging.getLogger("bdtx")
 
@@ -143,6 +143,8 @@ class AppContext:
 
     def engine(self) -> Engine:
         if self._engine is None:
+            from store.db import make_engine, migrate
+
             self._engine = make_engine(self.settings.database.url)
             migrate(self._engine)
         return self._engine
@@ -150,6 +152,9 @@ class AppContext:
     def sandbox(self) -> SandboxLms:
         """The in-process sandbox LMS (``[lms] url = "sandbox:"``), its state kept in a file."""
         if self._sandbox is None:
+            from sandbox.lms import SandboxLms
+            from sandbox.options import SandboxOptions
+
             # The demo site is set up as the README asks of a real one: the service user
             # holds moodle/site:accessallgroups, so participants come with their groups.
             options = self.sandbox_options or SandboxOptions(enrolled_users_include_groups=True)
@@ -163,6 +168,8 @@ class AppContext:
 
     def profile_fields(self, *, write: bool) -> ProfileFieldCheck:
         """The configured profile fields against the site: ``write`` re-probes it."""
+        from connector.profile_fields import check_profile_fields
+
         return check_profile_fields(self.lms(), self.configured_profile_fields, write=write)
 
     @property
@@ -173,6 +180,13 @@ class AppContext:
     def lms(self) -> MoodleLms:
         if self._lms is not None:
             return self._lms
+        import httpx
+
+        from connector.client import MoodleClient
+        from connector.lms import MoodleLms
+        from connector.retry import RetryPolicy
+        from connector.users import UserRules
+
         lms_settings = self.settings.lms
         transport = self.transport
         if lms_settings.is_sandbox:

@@ -128,7 +128,7 @@ class ParsedRow:
     reasons: tuple[Reason, ...]
 
 
-_SHARED_LABELS: dict[tuple[str, ...], tuple[str, ...]] = {}
+_SHARED_LABELS: dict[tuple[Field, ...], tuple[str, ...]] = {}
 
 
 class _Checker:
@@ -139,19 +139,22 @@ class _Checker:
         self.context = context
         self.reasons: list[Reason] = []
         self.comparable: list[str] = []
-        self.labels: list[str] = []
+        self.fields: list[Field] = []
 
     def add(self, code: ReasonCode, message: str | None = None) -> None:
         self.reasons.append(reason(code, message))
 
     def compare(self, field_: Field, value: object) -> None:
-        self.labels.append(field_.label)
+        self.fields.append(field_)
         self.comparable.append("" if value is None else str(value))
 
     def comparable_labels(self) -> tuple[str, ...]:
         """The labels, as one tuple shared by all rows of the same shape (saves memory)."""
-        labels = tuple(self.labels)
-        return _SHARED_LABELS.setdefault(labels, labels)
+        fields = tuple(self.fields)
+        labels = _SHARED_LABELS.get(fields)
+        if labels is None:
+            labels = _SHARED_LABELS[fields] = tuple(f.label for f in fields)
+        return labels
 
     def missing(self, field_: Field) -> None:
         self.add(ReasonCode.MISSING_FIELD, f"Thiếu {field_.label}")
