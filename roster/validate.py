@@ -131,6 +131,13 @@ class ParsedRow:
 _SHARED_LABELS: dict[tuple[Field, ...], tuple[str, ...]] = {}
 
 
+def _odd_name(name: str) -> bool:
+    """A digit, ``@``, ``_``, ``/`` or ``\\`` in a name (letters and spaces: at once)."""
+    if name.replace(" ", "").isalpha():
+        return False
+    return any(c.isdigit() or c in "@_/\\" for c in name)
+
+
 class _Checker:
     """Collects the reasons of one row while its fields are normalised."""
 
@@ -213,7 +220,7 @@ class _Checker:
             self.missing(Field.FULL_NAME)
             return "", "", ""
         lastname, firstname = split_full_name(name)
-        if not lastname or any(c.isdigit() or c in "@_/\\" for c in name):
+        if not lastname or _odd_name(name):
             self.add(ReasonCode.INVALID_NAME, f"Họ và tên không hợp lệ (cần cả họ và tên): {name}")
         elif self.too_long("lastname", "Họ và tên đệm", lastname) | self.too_long(
             "firstname", "Tên", firstname
@@ -232,7 +239,7 @@ class _Checker:
     def birth_date(self) -> dt.date | None:
         value = self.raw.get(Field.BIRTH_DATE)
         parsed = parse_birth_date(value)
-        shown = cell_text(value)
+        shown = "" if parsed.value else cell_text(value)  # the text, for messages only
         self.compare(Field.BIRTH_DATE, parsed.value.isoformat() if parsed.value else shown)
         if parsed.error is DateError.MISSING:
             return None
