@@ -418,11 +418,11 @@ def _check_header(header: HeaderMap, file: str, sheet: str | None) -> None:
     """A field in two columns is a file error: which of them should be trusted?"""
     if not header.duplicates:
         return
-    from openpyxl.utils import get_column_letter
+    from reports.xlsx import column_letter
 
     parts = []
     for field, indices in header.duplicates.items():
-        where = ", ".join(f"{get_column_letter(i + 1)} “{header.columns[i]}”" for i in indices)
+        where = ", ".join(f"{column_letter(i + 1)} “{header.columns[i]}”" for i in indices)
         parts.append(f"{field.label} ({where})")
     raise BadHeaderError(
         f"dòng tiêu đề {header.row} có cột trùng nhau: {'; '.join(parts)}. "
