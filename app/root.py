@@ -12,21 +12,21 @@ import getpass
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import httpx
-from sqlalchemy import Engine
+from typing import TYPE_CHECKING
 
 from config.settings import Settings, SettingsError, load_settings
-from connector.client import MoodleClient
-from connector.lms import MoodleLms
-from connector.profile_fields import ProfileFieldCheck, check_profile_fields
 from connector.redact import Redactor
-from connector.retry import RetryPolicy
-from connector.users import UserRules
-from sandbox.lms import SandboxLms
-from sandbox.options import SandboxOptions
 from scheduler.clock import Clock, SystemClock
-from store.db import make_engine, migrate
+
+if TYPE_CHECKING:
+    # Imported where first used: a command pays only for what it needs (start-up time).
+    import httpx
+    from sqlalchemy import Engine
+
+    from connector.lms import MoodleLms
+    from connector.profile_fields import ProfileFieldCheck
+    from sandbox.lms import SandboxLms
+    from sandbox.options import SandboxOptions
 
 SANDBOX_STATE_FILE = Path("var/sandbox-lms.json")
 
@@ -84,6 +84,8 @@ class App:
 
     def engine(self) -> Engine:
         if self._engine is None:
+            from store.db import make_engine, migrate
+
             self._engine = make_engine(self.settings.database.url)
             migrate(self._engine)
         return self._engine
@@ -91,6 +93,9 @@ class App:
     def sandbox(self) -> SandboxLms:
         """The in-process sandbox LMS (``[lms] url = "sandbox:"``), its state kept in a file."""
         if self._sandbox is None:
+            from sandbox.lms import SandboxLms
+            from sandbox.options import SandboxOptions
+
             # The demo site is set up as the README asks of a real one: the service user
             # holds moodle/site:accessallgroups, so participants come with their groups;
             # the template has the "module completed" activity the write-back marks, and
@@ -110,6 +115,8 @@ class App:
 
     def profile_fields(self, *, write: bool) -> ProfileFieldCheck:
         """The configured profile fields against the site: ``write`` re-probes it."""
+        from connector.profile_fields import check_profile_fields
+
         return check_profile_fields(self.lms(), self.configured_profile_fields, write=write)
 
     @property
@@ -120,6 +127,13 @@ class App:
     def lms(self) -> MoodleLms:
         if self._lms is not None:
             return self._lms
+        import httpx
+
+        from connector.client import MoodleClient
+        from connector.lms import MoodleLms
+        from connector.retry import RetryPolicy
+        from connector.users import UserRules
+
         lms_settings = self.settings.lms
         transport = self.transport
         if lms_settings.is_sandbox:

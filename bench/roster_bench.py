@@ -72,7 +72,7 @@ class Breakdown:
 
     # (module, attribute); "Class.method" patches a method. Nested entries overlap.
     TARGETS = (
-        ("cli.roster_cmd", "sort_files"),
+        ("roster.service", "sort_files"),
         ("roster.readers", "_open_workbook"),
         ("roster.readers", "_sheet_rows"),
         ("roster.importer", "validate_learner_row"),
@@ -82,16 +82,19 @@ class Breakdown:
         ("roster.importer", "_ResultBuilder.add_learner"),
         ("store.roster_repo", "save_schools"),
         ("store.roster_repo", "desired_people"),
-        ("store.roster_repo", "_save_people"),
+        ("store.roster_repo", "_write_people"),
+        ("store.roster_repo", "_save_outcomes"),
+        ("store.roster_repo", "plan_people"),
         ("store.classes_repo", "_clusters"),
         ("store.classes_repo", "run_people"),
         ("store.classes_repo", "main_learners"),
         ("store.classes_repo", "reference_learners"),
         ("store.classes_repo", "staff_pool"),
-        ("store.classes_repo", "allocate"),
+        ("store.classes_repo", "allocate_home_first"),
+        ("store.classes_repo", "_save_homes"),
         ("store.classes_repo", "assign_staff"),
         ("store.classes_repo", "_save"),
-        ("store.classes_repo", "_save_staff"),
+        ("store.classes_repo", "_save_staff_homes"),
         ("roster.report", "_write_summary"),
         ("roster.report", "_write_status_sheet"),
         ("sqlalchemy.orm.session", "Session.flush"),
@@ -195,14 +198,14 @@ def ensure_data(folder: Path) -> None:
 
 class Steps:
     def __init__(self) -> None:
-        self.rows: list[tuple[str, int, float, float, float]] = []
+        self.rows: list[tuple[str, int, float, float, float, float]] = []
 
     def time(self, name: str, work: Callable[[], T], count: Callable[[T], int]) -> T:
         Breakdown.step = name
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         value = work()
-        seconds = time.perf_counter() - started
-        self.rows.append((name, count(value), seconds, rss_mb(), peak_mb()))
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+        self.rows.append((name, count(value), seconds, cpu, rss_mb(), peak_mb()))
         return value
 
 
@@ -259,9 +262,9 @@ def run(data: Path, run_ids: list[str] | None) -> tuple[Steps, dict[str, int]]:
                 )
                 sizes[f"{one.id} classes"] = len(allocation.classes)
             Breakdown.step = "allocation commit"
-            started = time.perf_counter()
-        seconds = time.perf_counter() - started
-        steps.rows.append(("allocation commit", 0, seconds, rss_mb(), peak_mb()))
+            started, cpu_started = time.perf_counter(), time.process_time()
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+        steps.rows.append(("allocation commit", 0, seconds, cpu, rss_mb(), peak_mb()))
     finally:
         ctx.close()
         os.chdir(home)
@@ -290,22 +293,27 @@ def main() -> None:
     steps, sizes = run(data, args.runs)
     if profiler is not None:
         profiler.disable()
-    total = sum(seconds for _, _, seconds, _, _ in steps.rows)
+    total = sum(row[2] for row in steps.rows)
+    total_cpu = sum(row[3] for row in steps.rows)
 
     print(f"roster benchmark: {data} ({', '.join(f'{k} {v}' for k, v in sizes.items())})")
     if profiler is not None:
         print("(under cProfile: times are inflated)")
-    print(f"{'step':<22}{'rows':>9}{'seconds':>9}{'rows/s':>10}{'RSS MB':>9}{'peak MB':>9}")
-    for name, rows, seconds, rss, peak in steps.rows:
+    print(
+        f"{'step':<22}{'rows':>9}{'seconds':>9}{'CPU s':>8}{'rows/s':>10}"
+        f"{'RSS MB':>9}{'peak MB':>9}"
+    )
+    for name, rows, seconds, cpu, rss, peak in steps.rows:
         rate = f"{rows / seconds:>10.0f}" if rows and seconds else f"{'':>10}"
-        print(f"{name:<22}{rows:>9}{seconds:>9.2f}{rate}{rss:>9.0f}{peak:>9.0f}")
-    without_report = sum(s for name, _, s, _, _ in steps.rows if name != "write report")
-    print(f"{'total':<22}{'':>9}{total:>9.2f}")
-    print(f"{'  without the report':<22}{'':>9}{without_report:>9.2f}")
+        print(f"{name:<22}{rows:>9}{seconds:>9.2f}{cpu:>8.2f}{rate}{rss:>9.0f}{peak:>9.0f}")
+    others = [row for row in steps.rows if row[0] != "write report"]
+    without_report, without_report_cpu = sum(r[2] for r in others), sum(r[3] for r in others)
+    print(f"{'total':<22}{'':>9}{total:>9.2f}{total_cpu:>8.2f}")
+    print(f"{'  without the report':<22}{'':>9}{without_report:>9.2f}{without_report_cpu:>8.2f}")
     print(f"peak memory (ru_maxrss): {peak_mb():.0f} MB (after imports: {start_peak:.0f} MB)")
 
     if breakdown is not None:
-        breakdown.print([name for name, *_ in steps.rows])
+        breakdown.print([row[0] for row in steps.rows])
     if profiler is not None:
         stats = pstats.Stats(profiler)
         for key in ("tottime", "cumulative"):

@@ -162,7 +162,23 @@ class Outcome:
     users: int = 0
     courses: int = 0
     phases: dict[str, Phase] = field(default_factory=dict)
+    leanest: Phase | None = None
     peak_mb: float = 0.0
+
+
+LEANEST_FIELDS = ("id", "username", "firstname", "lastname", "email", "idnumber", "groups")
+"""The cheapest complete read recorded on real Moodle (``_meta__provisioning_baseline``
+"C:min"): one participant list per course with these fields, nothing else."""
+
+
+def leanest_read(lms: Any, desired: Any) -> None:
+    """Categories, the runs' course lists, then each course's participants, leanest."""
+    categories = {c.idnumber: c.id for c in lms.courses.get_categories() if c.idnumber}
+    wanted = {c.category_idnumber for c in desired.courses.values()}
+    for category_id in sorted(categories[i] for i in wanted if i in categories):
+        for course in lms.courses.get_courses_by_field("category", category_id).courses:
+            if course.idnumber in desired.courses:
+                lms.enrol.get_enrolled_users(course.id, userfields=LEANEST_FIELDS)
 
 
 def _delta(
@@ -306,6 +322,12 @@ def measure(
         if resync:
             again = phase("re-sync", apply)
             assert again.preview.plan.actions == (), again.preview.plan.actions[:5]
+            before = lms.client.stats.snapshot()
+            wall, cpu = time.perf_counter(), time.process_time()
+            leanest_read(lms, desired)
+            seconds, cpu = time.perf_counter() - wall, time.process_time() - cpu
+            calls = _delta(lms.client.stats.snapshot(), before)
+            outcome.leanest = Phase(seconds, cpu, calls, writes=0, actions=0, status="read")
         outcome.peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     finally:
         ctx.close()
@@ -332,6 +354,16 @@ def print_outcomes(outcomes: list[Outcome]) -> None:
                 f"{p.total_calls:>6}{p.writes:>7}"
                 f"{p.actions:>8}{p.seconds:>9.2f}{p.cpu:>7.2f}{p.cpu / o.learners * 1e3:>15.3f}"
             )
+    print("\nno-change re-sync against the leanest complete read of the same state:")
+    for o in outcomes:
+        if o.leanest is None:
+            continue
+        resync = o.phases["re-sync"]
+        print(
+            f"  {o.scenario:<5}{o.mode:<12}re-sync {resync.total_calls} calls "
+            f"{resync.seconds:.2f} s; leanest read {o.leanest.total_calls} calls "
+            f"{o.leanest.seconds:.2f} s; ratio {resync.seconds / o.leanest.seconds:.2f}"
+        )
     for scenario in dict.fromkeys(o.scenario for o in outcomes):
         ours = [o for o in outcomes if o.scenario == scenario]
         o = ours[0]

@@ -16,7 +16,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -36,8 +36,9 @@ from cli.context import (
 )
 from config.settings import SettingsError
 from connector.errors import LmsConfigError, LmsError
-from sandbox.lms import ADHOC_TASK_PATH, SandboxLms
-from sandbox.options import SandboxOptions
+
+if TYPE_CHECKING:
+    from sandbox.lms import SandboxLms
 
 EXIT_NOT_A_ROSTER = 5
 
@@ -234,6 +235,8 @@ def sandbox_serve(
     It serves the state the embedded sandbox keeps (so what 'bdtx run' provisioned can
     be looked at over the real protocol) and saves it again when stopped (Ctrl-C).
     """
+    from sandbox.lms import ADHOC_TASK_PATH, SandboxLms
+    from sandbox.options import SandboxOptions
     from sandbox.server import serve_forever, start_server
     from sandbox.throttle import RECORDED_COSTS, Throttle
 

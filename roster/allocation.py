@@ -255,12 +255,17 @@ def allocate(
 
 def _group(learners: Iterable[AllocLearner]) -> dict[GroupKey, list[AllocLearner]]:
     groups: dict[GroupKey, list[AllocLearner]] = {}
+    keys: dict[tuple[str, str, str], GroupKey] = {}  # a few dozen groups: normalised once
     seen: set[str] = set()
     for learner in sorted(learners, key=lambda item: item.person_id):
         if learner.person_id in seen:
             raise ValueError(f"duplicate person id {learner.person_id!r}")
         seen.add(learner.person_id)
-        groups.setdefault(GroupKey.of(learner), []).append(learner)
+        raw = (learner.level, learner.audience, learner.subject)
+        key = keys.get(raw)
+        if key is None:
+            key = keys[raw] = GroupKey.of(learner)
+        groups.setdefault(key, []).append(learner)
     return groups
 
 

@@ -225,8 +225,8 @@ def parse_gender(value: object) -> Gender | None:
 
 def parse_flag(value: object) -> bool:
     """A yes/no column: ``x``, ``có``, ``1``, any other mark -> True; empty, ``không`` -> False."""
-    if isinstance(value, bool):
-        return value
+    if value is None or isinstance(value, bool):
+        return bool(value)
     text = cell_text(value)
     if text in _DASHES:
         return False

@@ -1,4 +1,4 @@
-"""Reading roster files, streaming: ``.xlsx`` (openpyxl read-only) and ``.csv``.
+"""Reading roster files: ``.xlsx`` (calamine, a Rust reader) and ``.csv`` (streaming).
 
 The only module of ``roster`` that touches files. ``read_rows`` finds the header row
 below any title rows, maps the headers, then yields one ``RawRow`` per non-empty data
@@ -17,12 +17,11 @@ import csv
 import datetime as dt
 import io
 import itertools
-import zipfile
 from collections.abc import Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, cast
+from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 from roster.errors import BadHeaderError, RosterFormatError
 from roster.headers import (
@@ -38,9 +37,9 @@ from roster.model import CellValue, RowSource
 from roster.text import is_blank
 
 if TYPE_CHECKING:
-    from openpyxl.workbook.workbook import Workbook
+    from python_calamine import CalamineWorkbook
 
-__all__ = ["HEADER_SCAN_ROWS", "RawRow", "read_rows"]
+__all__ = ["HEADER_SCAN_ROWS", "RawRow", "read_any", "read_rows"]
 
 HEADER_SCAN_ROWS = 30
 """How many rows at the top of a sheet may hold titles before the header row."""
@@ -94,6 +93,76 @@ def read_rows(
         yield from _read_csv(path, kind, overrides)
 
 
+def read_any(
+    path: Path | str,
+    kinds: Sequence[RosterKind],
+    *,
+    header_overrides: Mapping[str, str] | None = None,
+) -> tuple[RosterKind, Iterator[RawRow]]:
+    """The first of ``kinds`` whose header a sheet of the file shows, and its data rows.
+
+    The same as trying ``read_rows`` for each kind in turn (a header with a field in two
+    columns raises ``BadHeaderError`` at once; no kind fitting raises the last kind's
+    ``RosterFormatError``), but each sheet of a workbook is loaded once, not once per kind.
+    """
+    path = Path(path)
+    if not kinds:
+        raise ValueError("no roster kind to look for")
+    if _sniff(path) == "csv":
+        return _detect_csv(path, kinds, header_overrides)
+    overrides = parse_overrides(header_overrides)
+    try:
+        handle = path.open("rb")
+    except OSError as error:
+        raise RosterFormatError(f"không mở được tệp ({error.strerror}).", file=path.name) from None
+    with handle:
+        workbook = _open_workbook(handle, path)
+    try:
+        sheets = {name: _sheet_rows(workbook, name, path) for name in _worksheets(workbook)}
+        scanned = {
+            name: list(itertools.islice(rows, HEADER_SCAN_ROWS)) for name, rows in sheets.items()
+        }
+    finally:
+        workbook.close()
+    failures: list[tuple[str, HeaderNotFoundError]] = []
+    for kind in kinds:
+        failures = []
+        for name, rows in sheets.items():
+            try:
+                header = find_header(enumerate(scanned[name], start=1), kind, overrides)
+            except HeaderNotFoundError as error:
+                failures.append((name, error))
+                continue
+            for other, unused in sheets.items():
+                if other != name:
+                    unused.close()
+            _check_header(header, path.name, name)
+            data = itertools.chain(scanned[name][header.row :], rows)
+            return kind, _raw_rows(data, header, path.name, name)
+    for rows in sheets.values():
+        rows.close()
+    raise _no_header_error(failures, kinds[-1], path.name)
+
+
+def _detect_csv(
+    path: Path, kinds: Sequence[RosterKind], header_overrides: Mapping[str, str] | None
+) -> tuple[RosterKind, Iterator[RawRow]]:
+    """A CSV is read as a stream: trying a kind costs its first rows only."""
+    error: RosterFormatError | None = None
+    for kind in kinds:
+        rows = read_rows(path, kind, header_overrides=header_overrides)
+        try:
+            first = next(rows, None)
+        except BadHeaderError:
+            raise
+        except RosterFormatError as failed:
+            error = failed
+            continue
+        return kind, itertools.chain([] if first is None else [first], rows)
+    assert error is not None
+    raise error
+
+
 def _sniff(path: Path) -> str:
     """``"xlsx"`` or ``"csv"`` from the file's first bytes, or a format error."""
     try:
@@ -134,23 +203,22 @@ def _read_xlsx(
         raise RosterFormatError(f"không mở được tệp ({error.strerror}).", file=path.name) from None
     with handle:
         workbook = _open_workbook(handle, path)
-        try:
-            yield from _read_workbook(workbook, path, kind, overrides, sheet)
-        finally:
-            workbook.close()
+    try:
+        yield from _read_workbook(workbook, path, kind, overrides, sheet)
+    finally:
+        workbook.close()
 
 
 def _read_workbook(
-    workbook: Workbook,
+    workbook: CalamineWorkbook,
     path: Path,
     kind: RosterKind,
     overrides: Mapping[str, Field | None],
     sheet: str | None,
 ) -> Iterator[RawRow]:
-    # worksheets only: a chart sheet has no rows
-    names = [sheet] if sheet is not None else [ws.title for ws in workbook.worksheets]
-    if sheet is not None and sheet not in workbook.sheetnames:
-        available = ", ".join(f"“{n}”" for n in workbook.sheetnames)
+    names = [sheet] if sheet is not None else _worksheets(workbook)
+    if sheet is not None and sheet not in workbook.sheet_names:
+        available = ", ".join(f"“{n}”" for n in workbook.sheet_names)
         raise RosterFormatError(
             f"không có trang tính “{sheet}” (các trang tính: {available}).", file=path.name
         )
@@ -171,46 +239,100 @@ def _read_workbook(
     raise _no_header_error(failures, kind, path.name)
 
 
-def _open_workbook(handle: BinaryIO, path: Path) -> Workbook:
-    from openpyxl import load_workbook  # imported here: the CSV path does not need it
+def _worksheets(workbook: CalamineWorkbook) -> list[str]:
+    """The names of the worksheets, in order: a chart sheet has no rows."""
+    from python_calamine import SheetTypeEnum
+
+    return [m.name for m in workbook.sheets_metadata if m.typ == SheetTypeEnum.WorkSheet]
+
+
+def _open_workbook(handle: BinaryIO, path: Path) -> CalamineWorkbook:
+    """The workbook, read by calamine (Rust): several times faster than openpyxl."""
+    from python_calamine import CalamineWorkbook, XmlError
 
     try:
-        # From a handle: openpyxl refuses a path by its name (a .xlsx saved as .xls).
-        return load_workbook(handle, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError, EOFError) as error:
-        raise RosterFormatError(
-            f"không phải tệp Excel (.xlsx) hợp lệ ({type(error).__name__}).", file=path.name
-        ) from None
-    except Exception as error:  # openpyxl raises many kinds on a damaged package
+        # From a handle: the format is the content's, whatever the name (.xlsx saved as .xls).
+        return CalamineWorkbook.from_filelike(handle)
+    except XmlError as error:
         raise RosterFormatError(
             f"tệp Excel bị hỏng, không đọc được ({type(error).__name__}).", file=path.name
+        ) from None
+    except Exception as error:  # ZipError, CalamineError: not a workbook package
+        raise RosterFormatError(
+            f"không phải tệp Excel (.xlsx) hợp lệ ({type(error).__name__}).", file=path.name
         ) from None
 
 
 def _sheet_rows(
-    workbook: Workbook, name: str, path: Path
+    workbook: CalamineWorkbook, name: str, path: Path
 ) -> Generator[tuple[CellValue, ...], None, None]:
-    """Rows of one sheet as value tuples; a damaged sheet becomes a format error."""
-    worksheet = workbook[name]
-    reset = getattr(worksheet, "reset_dimensions", None)
-    if reset is not None:  # do not trust the size recorded by the writing program
-        reset()
+    """Rows of one sheet from A1 as value tuples, with the values openpyxl gives (``None``
+    for an empty cell, ``int`` for a whole number, ``datetime`` for a date); a damaged
+    sheet becomes a format error. Every cell is read, whatever size the sheet records."""
     try:
-        for row in worksheet.iter_rows(values_only=True):
-            yield tuple(cast(CellValue, v) if type(v) in _PLAIN_TYPES else _plain(v) for v in row)
+        grid: list[Any] = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
     except Exception as error:  # damaged XML inside a valid zip
         raise RosterFormatError(
             f"trang tính bị hỏng, không đọc được ({type(error).__name__}).",
             file=path.name,
             sheet=name,
         ) from None
+    plain = _PlainValues()
+    for index, row in enumerate(grid):
+        grid[index] = _EMPTY_ROW  # each row list freed once converted: flat memory
+        yield plain.row(row)
+
+
+_EMPTY_ROW: list[object] = []  # placeholder of a row already converted
+_EXACT_FLOAT = 1e15  # beyond Excel's 15 significant digits a number is not a whole one
+
+
+class _PlainValues:
+    """Cell values as openpyxl read them, repeated texts shared (school, subject...)."""
+
+    # Distinct texts remembered per column: a column of names or e-mails stops sharing.
+    MAX_SHARED = 4096
+
+    def __init__(self) -> None:
+        self.shared: list[dict[str, str] | None] = []
+
+    def row(self, cells: Sequence[object]) -> tuple[CellValue, ...]:
+        shared = self.shared
+        if len(shared) < len(cells):
+            shared.extend({} for _ in range(len(cells) - len(shared)))
+        return tuple([self.value(v, shared, i) for i, v in enumerate(cells)])
+
+    def value(self, cell: object, shared: list[dict[str, str] | None], column: int) -> CellValue:
+        kind = type(cell)
+        if kind is str:
+            text = cast(str, cell)
+            if not text:
+                return None
+            seen = shared[column]
+            if seen is None:
+                return text
+            found = seen.setdefault(text, text)
+            if len(seen) > self.MAX_SHARED:
+                shared[column] = None
+            return found
+        if kind is float:
+            number = cast(float, cell)
+            if number.is_integer() and -_EXACT_FLOAT < number < _EXACT_FLOAT:
+                return int(number)
+            return number
+        if kind is dt.date:
+            day = cast(dt.date, cell)
+            return dt.datetime(day.year, day.month, day.day)
+        if kind in _PLAIN_TYPES:
+            return cast(CellValue, cell)
+        return _plain(cell)
 
 
 _PLAIN_TYPES = frozenset({str, int, float, bool, dt.datetime, dt.date, dt.time, dt.timedelta})
 
 
 def _plain(value: object) -> CellValue:
-    """``None`` or a plain value; rich text, decimals and formula objects become text."""
+    """``None`` or a plain value; decimals become floats, anything else text."""
     if value is None or isinstance(value, str | int | float | dt.date | dt.time | dt.timedelta):
         return value
     if isinstance(value, Decimal):
@@ -296,11 +418,11 @@ def _check_header(header: HeaderMap, file: str, sheet: str | None) -> None:
     """A field in two columns is a file error: which of them should be trusted?"""
     if not header.duplicates:
         return
-    from openpyxl.utils import get_column_letter
+    from reports.xlsx import column_letter
 
     parts = []
     for field, indices in header.duplicates.items():
-        where = ", ".join(f"{get_column_letter(i + 1)} “{header.columns[i]}”" for i in indices)
+        where = ", ".join(f"{column_letter(i + 1)} “{header.columns[i]}”" for i in indices)
         parts.append(f"{field.label} ({where})")
     raise BadHeaderError(
         f"dòng tiêu đề {header.row} có cột trùng nhau: {'; '.join(parts)}. "

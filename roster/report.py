@@ -13,10 +13,9 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from openpyxl.utils import get_column_letter
 from rich.table import Table
 
-from reports.xlsx import SafeWorkbook, auto_widths
+from reports.xlsx import SafeWorkbook, auto_widths, column_letter
 from roster.model import Audience, CellValue, ImportResult, Level, RowOutcome, Track
 from roster.reasons import Effect, ReasonCode, Status
 
@@ -116,7 +115,7 @@ def _write_status_sheet(workbook: SafeWorkbook, title: str, outcomes: Sequence[R
     header = [*columns, *REPORT_COLUMNS]
     lines = [_line(outcome, columns) for outcome in outcomes]
     widths = auto_widths([header, *lines[:2000]])
-    last = f"A1:{get_column_letter(len(header))}{len(lines) + 1}" if lines else None
+    last = f"A1:{column_letter(len(header))}{len(lines) + 1}" if lines else None
     sheet = workbook.sheet(title, widths=widths, freeze="A2", auto_filter=last)
     sheet.header(header)
     sheet.rows(lines)

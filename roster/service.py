@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,11 +18,11 @@ from sqlmodel import select
 from app.root import App
 from config.settings import RosterSettings, RunSettings
 from roster.eligibility import EligibilityPolicy, PrerequisitePolicy
-from roster.errors import BadHeaderError, RosterFormatError
+from roster.errors import RosterFormatError
 from roster.headers import RosterKind
 from roster.importer import ImportOptions, build_result, read_schools
 from roster.model import ImportResult, School
-from roster.readers import RawRow, read_rows
+from roster.readers import RawRow, read_any
 from roster.report import write_report
 from roster.validate import ValidationRules
 from store.classes_repo import RunAllocation, allocate_run
@@ -41,35 +41,27 @@ class RosterFiles:
     schools: Path | None = None
     learners: list[Path] = field(default_factory=list)
     core_staff: list[Path] = field(default_factory=list)
+    rows: dict[Path, Iterator[RawRow]] = field(default_factory=dict)
+    """The learners' and core staff's rows, read as their kind was recognised."""
 
 
-def detect_kind(path: Path, options: ImportOptions) -> RosterKind:
-    """Which list ``path`` holds, from its header row; RosterFormatError if none."""
-    last_error: RosterFormatError | None = None
-    for kind in (RosterKind.SCHOOLS, RosterKind.CORE_STAFF, RosterKind.LEARNERS):
-        try:
-            next(iter(read_rows(path, kind, header_overrides=options.header_overrides)), None)
-        except BadHeaderError:
-            raise  # the header is recognised but broken: no other kind will fit better
-        except RosterFormatError as error:
-            last_error = error
-            continue
-        return kind
-    assert last_error is not None
-    raise last_error
+KINDS = (RosterKind.SCHOOLS, RosterKind.CORE_STAFF, RosterKind.LEARNERS)
+"""The order in which a file's header is tried (a school list's columns are the fewest)."""
 
 
 def sort_files(paths: Iterable[Path], options: ImportOptions) -> RosterFiles:
     files = RosterFiles()
     for path in paths:
-        kind = detect_kind(path, options)
+        kind, rows = read_any(path, KINDS, header_overrides=options.header_overrides)
         if kind is RosterKind.SCHOOLS:
             if files.schools is not None:
                 raise RosterFormatError(
                     "chỉ được có một danh sách trường trong một lần nhập.", file=path.name
                 )
-            files.schools = path
-        elif kind is RosterKind.CORE_STAFF:
+            files.schools = path  # small: read again as the school list
+            continue
+        files.rows[path] = rows
+        if kind is RosterKind.CORE_STAFF:
             files.core_staff.append(path)
         else:
             files.learners.append(path)
@@ -96,10 +88,8 @@ def import_options(settings: RosterSettings, username_pattern: str) -> ImportOpt
     )
 
 
-def _rows(paths: Sequence[Path], kind: RosterKind, options: ImportOptions) -> Iterable[RawRow]:
-    return itertools.chain.from_iterable(
-        read_rows(p, kind, header_overrides=options.header_overrides) for p in paths
-    )
+def _rows(files: RosterFiles, paths: Sequence[Path]) -> Iterable[RawRow]:
+    return itertools.chain.from_iterable(files.rows[p] for p in paths)
 
 
 def read_roster(app: App, paths: Sequence[Path], *, today: dt.date) -> ImportResult:
@@ -121,8 +111,8 @@ def read_roster(app: App, paths: Sequence[Path], *, today: dt.date) -> ImportRes
             )
         schools = [School(s.code, s.name, s.kind, s.district, s.cluster) for s in stored]
     return build_result(
-        _rows(files.learners, RosterKind.LEARNERS, options),
-        _rows(files.core_staff, RosterKind.CORE_STAFF, options),
+        _rows(files, files.learners),
+        _rows(files, files.core_staff),
         schools,
         today=today,
         rules=options.rules,

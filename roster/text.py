@@ -34,9 +34,24 @@ def hidden_characters(value: str) -> list[str]:
 def clean_text(value: str) -> str:
     """Unicode NFC, invisible and control characters removed, runs of white space
     collapsed, trimmed."""
+    if _is_clean(value):
+        return value
     text = unicodedata.normalize("NFC", value)
     text = _INVISIBLE.sub("", text)
     return _SPACES.sub(" ", text).strip()
+
+
+def _is_clean(value: str) -> bool:
+    """True when :func:`clean_text` would return ``value`` unchanged (most cells): every
+    invisible, control and non-ASCII space character is non-printable, so a printable
+    text in NFC without two spaces in a row or at either end has nothing to clean."""
+    return (
+        value.isprintable()
+        and "  " not in value
+        and not value.startswith(" ")
+        and not value.endswith(" ")
+        and unicodedata.is_normalized("NFC", value)
+    )
 
 
 @lru_cache(maxsize=1 << 14)
@@ -58,6 +73,8 @@ def cell_text(value: object) -> str:
 
     Integral floats (``7043896584.0``) lose their ``.0``, dates are written ``dd/mm/yyyy``.
     """
+    if type(value) is str:  # the most common case first
+        return clean_text(value)
     if value is None:
         return ""
     if isinstance(value, bool):

@@ -128,7 +128,14 @@ class ParsedRow:
     reasons: tuple[Reason, ...]
 
 
-_SHARED_LABELS: dict[tuple[str, ...], tuple[str, ...]] = {}
+_SHARED_LABELS: dict[tuple[Field, ...], tuple[str, ...]] = {}
+
+
+def _odd_name(name: str) -> bool:
+    """A digit, ``@``, ``_``, ``/`` or ``\\`` in a name (letters and spaces: at once)."""
+    if name.replace(" ", "").isalpha():
+        return False
+    return any(c.isdigit() or c in "@_/\\" for c in name)
 
 
 class _Checker:
@@ -139,19 +146,22 @@ class _Checker:
         self.context = context
         self.reasons: list[Reason] = []
         self.comparable: list[str] = []
-        self.labels: list[str] = []
+        self.fields: list[Field] = []
 
     def add(self, code: ReasonCode, message: str | None = None) -> None:
         self.reasons.append(reason(code, message))
 
     def compare(self, field_: Field, value: object) -> None:
-        self.labels.append(field_.label)
+        self.fields.append(field_)
         self.comparable.append("" if value is None else str(value))
 
     def comparable_labels(self) -> tuple[str, ...]:
         """The labels, as one tuple shared by all rows of the same shape (saves memory)."""
-        labels = tuple(self.labels)
-        return _SHARED_LABELS.setdefault(labels, labels)
+        fields = tuple(self.fields)
+        labels = _SHARED_LABELS.get(fields)
+        if labels is None:
+            labels = _SHARED_LABELS[fields] = tuple(f.label for f in fields)
+        return labels
 
     def missing(self, field_: Field) -> None:
         self.add(ReasonCode.MISSING_FIELD, f"Thiếu {field_.label}")
@@ -210,7 +220,7 @@ class _Checker:
             self.missing(Field.FULL_NAME)
             return "", "", ""
         lastname, firstname = split_full_name(name)
-        if not lastname or any(c.isdigit() or c in "@_/\\" for c in name):
+        if not lastname or _odd_name(name):
             self.add(ReasonCode.INVALID_NAME, f"Họ và tên không hợp lệ (cần cả họ và tên): {name}")
         elif self.too_long("lastname", "Họ và tên đệm", lastname) | self.too_long(
             "firstname", "Tên", firstname
@@ -229,7 +239,7 @@ class _Checker:
     def birth_date(self) -> dt.date | None:
         value = self.raw.get(Field.BIRTH_DATE)
         parsed = parse_birth_date(value)
-        shown = cell_text(value)
+        shown = "" if parsed.value else cell_text(value)  # the text, for messages only
         self.compare(Field.BIRTH_DATE, parsed.value.isoformat() if parsed.value else shown)
         if parsed.error is DateError.MISSING:
             return None

@@ -256,7 +256,7 @@ def _save_outcomes(session: Session, result: ImportResult, import_id: int) -> No
                         {"code": r.code.value, "message": r.message} for r in outcome.reasons
                     ],
                     "original": {
-                        column: _jsonable(value)
+                        column: value if type(value) in _JSON_TYPES else _jsonable(value)
                         for column, value in zip(outcome.columns, outcome.values, strict=False)
                     },
                 }
@@ -299,7 +299,8 @@ def plan_people(session: Session, result: ImportResult, now: dt.datetime) -> Peo
         fields = wanted[code]
         person = stored.get(code)
         if person is None:
-            inserts.append({"identity_code": code, **fields, **stamp, "left_at": None})
+            fields.update(identity_code=code, left_at=None, **stamp)  # no copy: 110,000 rows
+            inserts.append(fields)
             changes.new.append(code)
             continue
         differing = [name for name in COMPARED_FIELDS if person[name] != fields[name]]
@@ -325,7 +326,9 @@ def plan_people(session: Session, result: ImportResult, now: dt.datetime) -> Peo
 def _write_people(session: Session, people: PeoplePlan, import_id: int) -> None:
     table = _table("person")
     stamp = {"last_import_id": import_id}
-    _execute_chunks(session, insert(table), [{**row, **stamp} for row in people.inserts])
+    for start in range(0, len(people.inserts), CHUNK):  # stamped chunk by chunk: flat memory
+        chunk = people.inserts[start : start + CHUNK]
+        session.execute(insert(table), [{**row, **stamp} for row in chunk])
     if people.updates:
         names = [*COMPARED_FIELDS, "updated_at", "last_import_id", "left_at"]
         statement = (
@@ -338,6 +341,9 @@ def _write_people(session: Session, people: PeoplePlan, import_id: int) -> None:
             for row in people.updates
         ]
         _execute_chunks(session, statement, rows)
+
+
+_JSON_TYPES = frozenset({str, int, float, bool, type(None)})
 
 
 def _jsonable(value: object) -> object:

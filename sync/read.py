@@ -45,10 +45,22 @@ PARTICIPANT_FIELDS = (
     "email",
     "idnumber",
     "suspended",
-    "customfields",
     "roles",
     "groups",
 )
+"""What the plan compares of every participant. ``suspended`` is a column of the user
+record; ``roles`` costs Moodle a query per participant but is what an enrolment's role
+is checked against."""
+CUSTOMFIELDS = "customfields"
+"""Asked only when the plan compares profile fields: Moodle loads every custom profile
+field of every participant for it, the dearest part of the answer."""
+
+
+def participant_fields(desired: DesiredState) -> tuple[str, ...]:
+    """The ``userfields`` of the participants' read: only what the plan will compare."""
+    if any(user.customfields for user in desired.users.values()):
+        return (*PARTICIPANT_FIELDS, CUSTOMFIELDS)
+    return PARTICIPANT_FIELDS
 
 
 def _customfields(data: Iterable[object]) -> dict[str, str]:
@@ -93,8 +105,9 @@ def read_actual(
     users: dict[str, ActualUser] = {}
     enrolments: dict[str, dict[int, ActualEnrolment]] = {}
     groups: dict[tuple[str, str], ActualGroup] = {}
+    userfields = participant_fields(desired)
     for idnumber, course in sorted(courses.items()):
-        participants = lms.enrol.get_enrolled_users(course.id, userfields=PARTICIPANT_FIELDS)
+        participants = lms.enrol.get_enrolled_users(course.id, userfields=userfields)
         for person in participants:
             code = person.idnumber or ""
             if code:

@@ -26,7 +26,7 @@ from roster.normalize import (
     parse_level,
     split_full_name,
 )
-from roster.text import cell_text, clean_text, fold
+from roster.text import _INVISIBLE, _SPACES, cell_text, clean_text, fold
 
 NFD: Literal["NFD"] = "NFD"
 VIETNAMESE_TEXT = st.text(
@@ -65,6 +65,26 @@ def test_clean_text_is_idempotent_and_nfc(text: str) -> None:
     assert unicodedata.is_normalized("NFC", once)
     assert once == once.strip()
     assert "  " not in once
+
+
+def _full_cleaning(value: str) -> str:
+    """clean_text's three steps, always applied (what its fast path must agree with)."""
+    text = unicodedata.normalize("NFC", value)
+    text = _INVISIBLE.sub("", text)
+    return _SPACES.sub(" ", text).strip()
+
+
+@given(st.text() | VIETNAMESE_TEXT)
+def test_clean_text_fast_path_agrees_with_the_full_cleaning(text: str) -> None:
+    assert clean_text(text) == _full_cleaning(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Lan\u00a0Anh", "Lan\u200bAnh", "Lan\u3000Anh", "Lan\x85", " Lan", "Lan  Anh", "Lan\u202e"],
+)
+def test_clean_text_cleans_each_kind_of_space_and_invisible_character(text: str) -> None:
+    assert clean_text(text) == _full_cleaning(text) != text
 
 
 @given(VIETNAMESE_TEXT)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from connector.enrol import EnrolledUser
 from sync.model import ActualUser
-from sync.read import _user_from
+from sync.read import _user_from, participant_fields
 from tests.contract import recorded
+from tests.unit.sync.states import desired, person
 
 # Recorded with userfields id,username,idnumber,fullname,email,roles,groups,customfields:
 # no firstname/lastname and no suspended (hidden from the service user).
@@ -31,3 +34,13 @@ def test_suspension_hidden_by_moodle_comes_from_our_own_record() -> None:
     assert _user_from(participant, suspended_default=True).suspended
     shown = EnrolledUser.model_validate({**PARTICIPANT, "suspended": False})
     assert not _user_from(shown, suspended_default=True).suspended
+
+
+def test_participants_are_asked_only_the_fields_the_plan_compares() -> None:
+    plain = replace(person("7012345678"), customfields={})
+    fields = participant_fields(desired([plain], {"7012345678": "01"}))
+    assert "customfields" not in fields  # Moodle's dearest part of the answer
+    assert {"idnumber", "username", "email", "suspended", "roles", "groups"} <= set(fields)
+    assert "enrolledcourses" not in fields
+    with_profile_fields = desired([person("7012345678")], {"7012345678": "01"})
+    assert participant_fields(with_profile_fields) == (*fields, "customfields")
