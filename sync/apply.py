@@ -114,10 +114,14 @@ class Journal(Protocol):
     def suspension_set(self, identity_code: str, suspended: bool) -> None: ...
 
 
+class StopRequested(Exception):
+    """A stop was asked for (the daemon got SIGTERM): no new batch is sent."""
+
+
 class ApplyStopped(Exception):
     """The apply stopped early; ``reason`` says why (Vietnamese) and ``cause`` the error."""
 
-    def __init__(self, reason: str, cause: LmsError) -> None:
+    def __init__(self, reason: str, cause: LmsError | StopRequested) -> None:
         super().__init__(reason)
         self.reason = reason
         self.cause = cause
@@ -172,8 +176,12 @@ class Applier:
         actual: ActualState,
         options: ApplyOptions | None = None,
         progress: Progress | None = None,
+        should_stop: Callable[[], bool] | None = None,
     ) -> None:
+        """``should_stop`` is asked before each batch: when it says yes, the batches in
+        flight land and are journaled, the rest is recorded pending and the apply stops."""
         self.lms = lms
+        self.should_stop = should_stop
         self.journal = journal
         self.options = options or ApplyOptions()
         self.ids = _Ids(actual)
@@ -204,8 +212,9 @@ class Applier:
         order = list(dict.fromkeys(a.kind for a in plan.actions))
         for position, kind in enumerate(order):
             try:
+                self._check_stop()
                 handlers[kind](phases[kind])
-            except (LmsConfigError, LmsOutcomeUnknown, LmsRetryableError) as error:
+            except (LmsConfigError, LmsOutcomeUnknown, LmsRetryableError, StopRequested) as error:
                 rest = [
                     a
                     for later in order[position:]
@@ -218,6 +227,15 @@ class Applier:
         return self.result
 
     # -- bookkeeping -------------------------------------------------------------------
+
+    def _check_stop(self) -> None:
+        if self.should_stop is not None and self.should_stop():
+            raise StopRequested("stop requested")
+
+    def _stop_asked(self) -> StopRequested | None:
+        if self.should_stop is not None and self.should_stop():
+            return StopRequested("stop requested")
+        return None
 
     def _record(self, outcomes: list[ActionOutcome], batch: Batch | None = None) -> None:
         if not outcomes:
@@ -267,6 +285,9 @@ class Applier:
         stop: BaseException | None = None
         if workers <= 1:
             while waiting and stop is None:
+                stop = self._stop_asked()
+                if stop is not None:
+                    break
                 batch = waiting.pop(0)
                 info = self._open_batch(batch, call)
                 stop = self._land(batch, info, partial(send, batch), on_done)
@@ -275,6 +296,9 @@ class Applier:
                 running: dict[Future[BatchOutcome[Action, object]], tuple[Batch, list[Action]]] = {}
                 while (waiting and stop is None) or running:
                     while waiting and stop is None and len(running) < workers:
+                        stop = self._stop_asked()
+                        if stop is not None:
+                            break
                         batch = waiting.pop(0)
                         info = self._open_batch(batch, call)
                         running[pool.submit(send, batch)] = (info, batch)
@@ -733,7 +757,11 @@ def _password(length: int = 12) -> str:
             return word
 
 
-def _stop_reason(error: LmsError) -> str:
+def _stop_reason(error: LmsError | StopRequested) -> str:
+    if isinstance(error, StopRequested):
+        return (
+            "Dừng theo yêu cầu (tắt dịch vụ): các lô đã gửi đã được ghi nhật ký; lần sau tiếp tục."
+        )
     if isinstance(error, LmsConfigError):
         return f"Dừng: LMS từ chối vì cấu hình dịch vụ web ({error}). Chạy 'bdtx lms check'."
     if isinstance(error, LmsOutcomeUnknown):
