@@ -52,6 +52,7 @@ from scheduler.timeline import RunTimeline, run_timeline
 from store.daemon_repo import (
     acquire_lock,
     finish_job,
+    fold_skipped,
     heartbeat,
     record_views,
     release_lock,
@@ -179,6 +180,9 @@ class Daemon:
     def stopping(self) -> bool:
         return self._stop.is_set()
 
+    def wait_for_stop(self, timeout: float | None = None) -> bool:
+        return self._stop.wait(timeout)
+
     def close(self) -> None:
         self._stop.set()
         if self._beat is not None:
@@ -225,7 +229,8 @@ class Daemon:
             now=started,
             me=self.me,
         )
-        log.info(
+        log.log(
+            logging.DEBUG if spec.kind is JobKind.INBOX else logging.INFO,
             "job %s (due %s, attempt %d) started",
             spec.id,
             job.scheduled_for.isoformat(),
@@ -270,7 +275,8 @@ class Daemon:
             )
             return Ran(spec.id, job.scheduled_for, "failed", message)
         finally:
-            self.app.end_of_command()
+            if spec.kind is not JobKind.INBOX:  # the inbox does not use the LMS
+                self.app.end_of_command()
         message = redact(outcome.message)
         finish_job(
             engine,
@@ -280,7 +286,10 @@ class Daemon:
             counts=outcome.counts,
             message=message,
         )
-        log.info(
+        if outcome.outcome == "skipped":
+            fold_skipped(engine, record)
+        log.log(
+            logging.DEBUG if outcome.outcome == "skipped" else logging.INFO,
             "job %s: %s %s",
             spec.id,
             outcome.outcome,

@@ -211,4 +211,8 @@ def pull_job(app: App, run: RunSettings | None, now: dt.datetime) -> JobOutcome:
     assert run is not None
     report = grading.pull(app.engine(), app.lms(), app.settings, run.id, now=now)
     counts: dict[str, Any] = {"pull": report.pull_id, "learners": report.learners, **report.counts}
-    return JobOutcome("ok", counts, "; ".join(report.problems)[:500])
+    problems = report.problems
+    message = "; ".join(problems[:2]) + (
+        f" (và {len(problems) - 2} điều khác)" if len(problems) > 2 else ""
+    )
+    return JobOutcome("ok", counts, message)

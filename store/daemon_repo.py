@@ -12,11 +12,11 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Engine, delete, update
+from sqlalchemy import Engine, delete, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-from scheduler.jobs import JobRecordView
+from scheduler.jobs import FINISHED, JobRecordView
 from scheduler.lock import Holder, LockHeld, Me, may_take_over
 from store.db import session_scope
 from store.models import DaemonLock, JobRun
@@ -171,22 +171,73 @@ def settle_dead_jobs(engine: Engine, *, now: dt.datetime) -> int:
         return len(rows)
 
 
-def record_views(engine: Engine) -> list[JobRecordView]:
-    """What the planning needs of every job record."""
+def fold_skipped(engine: Engine, record_id: int) -> int:
+    """A run that found nothing to do right after another such run of the same job is
+    folded into that one (its ``checks`` count grows, its times move on): an empty inbox
+    is looked at 288 times a day and needs one row, not 288. Returns the record kept."""
     with session_scope(engine) as session:
-        rows = session.exec(select(JobRun)).all()
-    return [
+        record = session.get(JobRun, record_id)
+        assert record is not None
+        previous = session.exec(
+            select(JobRun)
+            .where(col(JobRun.job_id) == record.job_id, col(JobRun.id) < record_id)
+            .order_by(col(JobRun.id).desc())
+            .limit(1)
+        ).first()
+        if previous is None or previous.outcome != "skipped" or record.outcome != "skipped":
+            return record_id
+        checks = int(previous.counts.get("checks", 1)) + 1
+        first = previous.counts.get("first_check", previous.started_at.isoformat())
+        previous.counts = {**record.counts, "checks": checks, "first_check": first}
+        previous.scheduled_for = record.scheduled_for
+        previous.started_at = record.started_at
+        previous.ended_at = record.ended_at
+        session.add(previous)
+        session.delete(record)
+        assert previous.id is not None
+        return previous.id
+
+
+def record_views(engine: Engine) -> list[JobRecordView]:
+    """What the planning needs, whatever the history's length: the last record of each
+    job, and the latest slot each job finished (as a record that sorts before it)."""
+    with session_scope(engine) as session:
+        last_ids = select(func.max(JobRun.id)).group_by(col(JobRun.job_id))
+        latest = session.exec(select(JobRun).where(col(JobRun.id).in_(last_ids))).all()
+        finished = session.exec(
+            select(JobRun.job_id, func.max(JobRun.scheduled_for))
+            .where(col(JobRun.outcome).in_(FINISHED))
+            .group_by(col(JobRun.job_id))
+        ).all()
+    views = [
         JobRecordView(
             r.id or 0, r.job_id, r.scheduled_for, r.outcome, r.attempt, r.retry_at, r.outage_since
         )
-        for r in rows
+        for r in latest
     ]
+    views += [
+        JobRecordView(-1, job_id, slot, "ok") for job_id, slot in finished if slot is not None
+    ]
+    return views
+
+
+def retry_records(engine: Engine, limit: int = 500) -> list[JobRun]:
+    """The latest ``retrying`` records (the LMS outages the jobs waited out), oldest first."""
+    with session_scope(engine) as session:
+        rows = session.exec(
+            select(JobRun)
+            .where(col(JobRun.outcome) == "retrying")
+            .order_by(col(JobRun.id).desc())
+            .limit(limit)
+        ).all()
+    return list(reversed(rows))
 
 
 def latest_jobs(engine: Engine) -> dict[str, JobRun]:
     """The last record of each job id."""
     with session_scope(engine) as session:
-        rows = session.exec(select(JobRun).order_by(col(JobRun.id))).all()
+        last_ids = select(func.max(JobRun.id)).group_by(col(JobRun.job_id))
+        rows = session.exec(select(JobRun).where(col(JobRun.id).in_(last_ids))).all()
     return {row.job_id: row for row in rows}
 
 

@@ -13,7 +13,9 @@ from scheduler.lock import LockHeld, Me
 from store.daemon_repo import (
     acquire_lock,
     finish_job,
+    fold_skipped,
     heartbeat,
+    job_history,
     lock_holder,
     record_views,
     release_lock,
@@ -135,10 +137,10 @@ def test_job_records_round_trip_and_feed_the_planning(engine: Engine) -> None:
     assert state.retry_at is None
     assert state.done_through is None
     assert settle_dead_jobs(engine, now=slot + timedelta(minutes=2)) == 1
-    views = {v.id: v for v in record_views(engine)}
-    assert views[second].outcome == "killed"
-    assert views[first].retry_at == slot + timedelta(seconds=50)
-    assert views[first].outage_since == slot
+    records = {r.id: r for r in job_history(engine, "sync:M4-2023")}
+    assert records[second].outcome == "killed"
+    assert records[first].retry_at == slot + timedelta(seconds=50)
+    assert records[first].outage_since == slot
     third = start_job(
         engine,
         job_id="sync:M4-2023",
@@ -153,3 +155,46 @@ def test_job_records_round_trip_and_feed_the_planning(engine: Engine) -> None:
     finish_job(engine, third, outcome="ok", now=slot + timedelta(minutes=4), counts={"done": 12})
     state = job_states(record_views(engine))["sync:M4-2023"]
     assert state.done_through == slot
+
+
+def test_empty_checks_in_a_row_fold_into_one_record_and_planning_still_sees_the_latest(
+    engine: Engine,
+) -> None:
+    first = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
+    kept = []
+    for n in range(3):
+        at = first + timedelta(minutes=5 * n)
+        record = start_job(
+            engine,
+            job_id="inbox",
+            kind="inbox",
+            run_id="",
+            scheduled_for=at,
+            attempt=1,
+            outage_since=None,
+            now=at,
+            me=FIRST,
+        )
+        finish_job(engine, record, outcome="skipped", now=at, counts={"files": 0})
+        kept.append(fold_skipped(engine, record))
+    assert len(set(kept)) == 1
+    (only,) = job_history(engine, "inbox")
+    assert only.counts["checks"] == 3
+    assert only.scheduled_for == first + timedelta(minutes=10)
+    assert job_states(record_views(engine))["inbox"].done_through == first + timedelta(minutes=10)
+    # A check that found files is its own record; the next empty one starts a new fold.
+    at = first + timedelta(minutes=15)
+    busy = start_job(
+        engine,
+        job_id="inbox",
+        kind="inbox",
+        run_id="",
+        scheduled_for=at,
+        attempt=1,
+        outage_since=None,
+        now=at,
+        me=FIRST,
+    )
+    finish_job(engine, busy, outcome="ok", now=at, counts={"files": 3})
+    assert fold_skipped(engine, busy) == busy
+    assert [r.outcome for r in job_history(engine, "inbox")] == ["skipped", "ok"]
