@@ -316,7 +316,7 @@ class Daemon:
             now = self.clock.now()
             if on_pass is not None and ran:
                 on_pass(now, ran)
-            if once or (until is not None and now >= until):
+            if once or self.stopping() or (until is not None and now >= until):
                 return
             wake = self.next_wakeup(now) or now + idle
             if until is not None:
