@@ -330,3 +330,39 @@ def test_an_lms_outage_mid_provisioning_is_waited_out_and_the_provisioning_compl
         assert outage["since"] == syncs[0].started_at.astimezone(VN).isoformat()
     finally:
         next(served, None)
+
+
+def test_sigterm_mid_provisioning_finishes_the_batch_in_flight_journals_it_and_exits_0(
+    workdir: Path, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sandbox = TroubledSandbox(hold_call=2)
+    served = serve(sandbox, monkeypatch)
+    url = next(served)
+    try:
+        daemon_config(workdir, url)
+        process = daemon(workdir, "--simulate", "2023-08-27T23:00", "--speed", "0")
+        try:
+            assert sandbox.reached.wait(timeout=600)
+            process.send_signal(signal.SIGTERM)
+            time.sleep(0.5)  # the signal lands while the batch is still in flight
+            sandbox.release.set()
+            code, out, err = finish(process, timeout=120)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
+        assert code == 0, f"{out}\n{err}"
+        (sync,) = [r for r in jobs(engine) if r.job_id == "sync:M4-2023"]
+        assert sync.outcome == "interrupted"
+        assert sync.counts["status"] == "interrupted"
+        with session_scope(engine) as session:
+            actions = session.exec(select(SyncAction)).all()
+        users = [a for a in actions if a.kind == "create_user"]
+        # The batch in flight landed and is journaled done; nothing was sent after it.
+        assert Counter(a.status for a in actions)["unknown"] == 0
+        assert {a.kind for a in actions if a.status == "pending"} >= {"enrol"}
+        assert {a.key for a in users if a.status == "done"} == set(accounts(sandbox))
+        assert bdtx("status", "--json", "--at", "2023-08-28T00:10").exit_code == 0
+    finally:
+        sandbox.release.set()
+        next(served, None)
