@@ -474,12 +474,19 @@ def run_main(
     accept: Annotated[
         bool, typer.Option("--accept", help="Go on past the safety thresholds.")
     ] = False,
+    simulate: Annotated[
+        bool,
+        typer.Option(
+            "--simulate",
+            help="Then run the daemon on simulated time through the first run, to its close.",
+        ),
+    ] = False,
 ) -> None:
     """The main job, once: check the LMS, import the roster, allocate classes, provision."""
     from cli.main_job import main_job
 
     with _context(config) as ctx:
-        raise typer.Exit(main_job(ctx, accept=accept, now=_now))
+        raise typer.Exit(main_job(ctx, accept=accept, now=_now, simulate=simulate))
 
 
 # -- the daemon --------------------------------------------------------------------------

@@ -27,7 +27,8 @@ import datetime as dt
 import logging
 import threading
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from sqlmodel import col, select
 
@@ -107,6 +108,7 @@ class Ran:
     scheduled_for: dt.datetime
     outcome: str
     message: str = ""
+    counts: Mapping[str, Any] = field(default_factory=dict)
 
 
 class Daemon:
@@ -120,8 +122,11 @@ class Daemon:
         me: Me | None = None,
         wall: Callable[[], dt.datetime] = real_now,
         functions: Mapping[JobKind, JobFunction] | None = None,
+        cadence: Cadence | None = None,
     ) -> None:
+        """``cadence``: other intervals than ``[daemon]``'s (the accelerated demo)."""
         self.app = app
+        self.cadence = cadence
         self.clock = clock
         self.me = me or Me.current()
         self.wall = wall
@@ -194,6 +199,8 @@ class Daemon:
     # -- passes ------------------------------------------------------------------------
 
     def specs(self) -> list[JobSpec]:
+        if self.cadence is not None:
+            return all_jobs(timelines(self.app), self.cadence, self.functions)
         return job_specs(self.app, self.functions)
 
     def due(self, now: dt.datetime) -> list[DueJob]:
@@ -296,7 +303,7 @@ class Daemon:
             message,
             extra={"job": spec.id, "outcome": outcome.outcome},
         )
-        return Ran(spec.id, job.scheduled_for, outcome.outcome, message)
+        return Ran(spec.id, job.scheduled_for, outcome.outcome, message, dict(outcome.counts))
 
     def _call(self, kind: JobKind, run: RunSettings | None, now: dt.datetime) -> JobOutcome:
         return self.functions[kind](self.app, run, now)

@@ -366,3 +366,36 @@ def test_sigterm_mid_provisioning_finishes_the_batch_in_flight_journals_it_and_e
     finally:
         sandbox.release.set()
         next(served, None)
+
+
+def test_bdtx_run_simulate_runs_the_module_through_its_key_dates_to_its_close(
+    workdir: Path, engine: Engine
+) -> None:
+    config = daemon_config(workdir, "sandbox:")
+    # The roster comes from [roster] files here (what 'bdtx run' imports), not the inbox.
+    roster = []
+    for path in sorted((workdir / "inbox").iterdir()):
+        roster.append(path.rename(workdir / path.name))
+    files = ", ".join(f'"{p}"' for p in roster)
+    config.write_text(config.read_text("utf-8") + f"\n[roster]\nfiles = [{files}]\n", "utf-8")
+    result = bdtx("run", "--simulate")
+    assert result.exit_code in (0, 1), result.output  # 1: the sample's rejected rows
+    output = result.output.split("5. Mô phỏng", 1)[1]
+    headings = [
+        "28/08/2023 00:00 — cấp tài khoản, khóa học",
+        "04/09/2023 00:00 — mở trực tuyến đợt 1",
+        "11/09/2023 00:00 — mở lớp học ảo",
+        "13/09/2023 00:00 — mở trực tuyến đợt 2",
+        "20/09/2023 00:00 — hạn nộp bài cuối khóa",
+        "30/09/2023 00:00 — kết thúc đợt",
+    ]
+    positions = [output.index(heading) for heading in headings]
+    assert positions == sorted(positions)
+    # Provisioned by step 4 already: the daemon's first sync has nothing to write.
+    assert "28/08 00:00 sync:M4-2023: xong — 0 lệnh ghi LMS" in output
+    last = output[positions[-1] :]
+    assert "30/09 00:00 pull:M4-2023: xong" in last
+    records = jobs(engine)
+    assert {r.outcome for r in records} <= {"ok", "skipped"}
+    pulls = [r for r in records if r.job_id == "pull:M4-2023"]
+    assert pulls[-1].scheduled_for == CLOSED
