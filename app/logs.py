@@ -9,6 +9,8 @@ import datetime as dt
 import json
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TextIO
 
 from connector.redact import Redactor
@@ -51,18 +53,35 @@ class RedactingTextFormatter(logging.Formatter):
         return self.redact(super().format(record))
 
 
-def configure_logging(
+@contextmanager
+def logging_to(
     fmt: str, redact: Redactor, *, level: int = logging.INFO, stream: TextIO | None = None
-) -> None:
-    """Send every log record to ``stream`` (standard error) as text or JSON lines."""
+) -> Iterator[None]:
+    """While inside, every log record goes to ``stream`` (standard error) as text or JSON
+    lines; on the way out the logging set-up before is restored (a command run in-process,
+    as the tests do, leaves no handler on a stream that is gone)."""
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(
         JsonLinesFormatter(redact) if fmt == "json" else RedactingTextFormatter(redact)
     )
-    root = logging.getLogger()
-    for old in list(root.handlers):
+    root, ours, aps = (
+        logging.getLogger(),
+        logging.getLogger("bdtx"),
+        logging.getLogger("apscheduler"),
+    )
+    saved = (list(root.handlers), root.level, ours.level, aps.level)
+    for old in saved[0]:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(logging.WARNING)
-    logging.getLogger("bdtx").setLevel(level)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    ours.setLevel(level)
+    aps.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+        for old in saved[0]:
+            root.addHandler(old)
+        root.setLevel(saved[1])
+        ours.setLevel(saved[2])
+        aps.setLevel(saved[3])

@@ -12,7 +12,7 @@ from typing import Any
 
 from rich.table import Table
 
-from app.logs import configure_logging
+from app.logs import logging_to
 from cli.context import EXIT_OK, EXIT_PROBLEMS, AppContext
 from config.settings import SettingsError
 from scheduler.aps import ApsDriver
@@ -62,7 +62,13 @@ def run_daemon(
     until: str | None,
     log_format: str,
 ) -> int:
-    configure_logging(log_format, ctx.redact)
+    with logging_to(log_format, ctx.redact):
+        return _run_daemon(ctx, once=once, simulate=simulate, speed=speed, until=until)
+
+
+def _run_daemon(
+    ctx: AppContext, *, once: bool, simulate: str | None, speed: float, until: str | None
+) -> int:
     end: dt.datetime | None = None
     if simulate is not None:
         start = parse_moment(simulate, ctx, "--simulate")

@@ -15,6 +15,7 @@ in the daemon's inbox; the daemon imports it.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import signal
 import subprocess
@@ -399,3 +400,13 @@ def test_bdtx_run_simulate_runs_the_module_through_its_key_dates_to_its_close(
     assert {r.outcome for r in records} <= {"ok", "skipped"}
     pulls = [r for r in records if r.job_id == "pull:M4-2023"]
     assert pulls[-1].scheduled_for == CLOSED
+
+
+def test_the_daemon_command_run_in_process_leaves_the_logging_as_it_was(workdir: Path) -> None:
+    daemon_config(workdir, "sandbox:")
+    root = logging.getLogger()
+    before = (list(root.handlers), root.level, logging.getLogger("bdtx").level)
+    result = bdtx("daemon", "--once", "--log-format", "json")
+    assert result.exit_code == 0, result.output
+    assert (list(root.handlers), root.level, logging.getLogger("bdtx").level) == before
+    assert len(list((workdir / "inbox" / "done").iterdir())) == 3  # it did its work
