@@ -9,7 +9,7 @@ compare-and-set both databases do atomically, so of two newcomers only one wins.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy import Engine, delete, func, update
@@ -36,13 +36,18 @@ def lock_holder(engine: Engine) -> Holder | None:
 
 
 def acquire_lock(
-    engine: Engine, me: Me, *, now: dt.datetime, lease: dt.timedelta, alive: Any = None
+    engine: Engine,
+    me: Me,
+    *,
+    now: dt.datetime,
+    lease: dt.timedelta,
+    alive: Callable[[int], bool] | None = None,
 ) -> Holder | None:
     """Take the lock; returns the dead holder it was taken from (None: it was free).
 
     Raises :class:`LockHeld` naming the live holder.
     """
-    extra = {} if alive is None else {"alive": alive}
+    extra: dict[str, Callable[[int], bool]] = {} if alive is None else {"alive": alive}
     try:
         with session_scope(engine) as session:
             session.add(
