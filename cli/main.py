@@ -593,12 +593,86 @@ def run_main(
     accept: Annotated[
         bool, typer.Option("--accept", help="Go on past the safety thresholds.")
     ] = False,
+    simulate: Annotated[
+        bool,
+        typer.Option(
+            "--simulate",
+            help="Then run the daemon on simulated time through the first run, to its close.",
+        ),
+    ] = False,
 ) -> None:
     """The main job, once: check the LMS, import the roster, allocate classes, provision."""
     from cli.main_job import main_job
 
     with _context(config) as ctx:
-        raise typer.Exit(main_job(ctx, accept=accept, now=_now))
+        raise typer.Exit(main_job(ctx, accept=accept, now=_now, simulate=simulate))
+
+
+# -- the daemon --------------------------------------------------------------------------
+
+
+@app.command("daemon")
+def daemon_main(
+    once: Annotated[
+        bool, typer.Option("--once", help="Run the jobs due now, then exit (for cron).")
+    ] = False,
+    simulate: Annotated[
+        str | None,
+        typer.Option(
+            "--simulate",
+            help="Run on simulated time from this instant (site time, e.g. 2023-08-28T00:00).",
+        ),
+    ] = None,
+    speed: Annotated[
+        float,
+        typer.Option(
+            "--speed", help="Simulated seconds per real second (0: jump to each due job)."
+        ),
+    ] = 0.0,
+    until: Annotated[
+        str | None,
+        typer.Option(
+            "--until", help="Stop at this instant (default with --simulate: closing + 1 day)."
+        ),
+    ] = None,
+    log_format: Annotated[
+        str, typer.Option("--log-format", help="text or json (JSON lines on standard error).")
+    ] = "text",
+    config: ConfigOption = None,
+) -> None:
+    """Run every module run's jobs on time: inbox import, provisioning and daily re-sync,
+    progress pulls; one daemon per state database; SIGTERM stops it after the current batch."""
+    from cli.daemon_cmd import run_daemon
+
+    if log_format not in ("text", "json"):
+        err_console.print("[red]--log-format phải là text hoặc json.[/red]")
+        raise typer.Exit(EXIT_SETTINGS)
+    if speed < 0:
+        err_console.print("[red]--speed phải >= 0.[/red]")
+        raise typer.Exit(EXIT_SETTINGS)
+    with _context(config) as ctx:
+        raise typer.Exit(
+            run_daemon(
+                ctx, once=once, simulate=simulate, speed=speed, until=until, log_format=log_format
+            )
+        )
+
+
+@app.command("status")
+def status_main(
+    at: Annotated[
+        str | None,
+        typer.Option("--at", help="As at this instant (site time; default: now)."),
+    ] = None,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Each run's phase and next key date, the daemon's next jobs, their last results,
+    LMS outages and errors."""
+    from cli.daemon_cmd import show_status
+
+    with _context(config, quiet=as_json, as_json=as_json) as ctx:
+        raise typer.Exit(show_status(ctx, as_json=as_json, at=at))
 
 
 __all__ = ["EXIT_LMS", "EXIT_NEEDS_ACCEPT", "EXIT_OK", "EXIT_PROBLEMS", "EXIT_SETTINGS", "app"]

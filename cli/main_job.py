@@ -3,7 +3,9 @@
 1. check the LMS (site, release, required functions);
 2. import the configured roster files (validate, store, report);
 3. allocate the classes of every configured run and assign reporters;
-4. provision: plan against the LMS and apply.
+4. provision: plan against the LMS and apply;
+5. with ``--simulate``: the daemon on simulated time through the first run, from its
+   provisioning to its close, printing what happened at each key date.
 
 Each of 2-4 stops at its safety threshold (too many leavers, class moves, or LMS
 removals) before storing or writing anything, with exit code 4, unless --accept.
@@ -18,15 +20,24 @@ from cli.classes_cmd import allocation_table
 from cli.context import EXIT_LMS, EXIT_NEEDS_ACCEPT, EXIT_OK, EXIT_PROBLEMS, AppContext
 from cli.roster_cmd import EXIT_NOT_A_ROSTER, changes_table, print_warnings, refuse
 from cli.sync_cmd import apply_with_progress, plan_table
+from config.settings import RunSettings
 from roster.errors import RosterFormatError
 from roster.reasons import Status
 from roster.report import summary_table
 from roster.service import allocate_runs, import_files, import_warnings
+from scheduler.clock import SimulatedClock
+from scheduler.daemon import Daemon, Ran
+from scheduler.jobs import Cadence
+from scheduler.lock import LockHeld
+from scheduler.status import KEY_LABELS, OUTCOME_LABELS
+from scheduler.timeline import run_timeline
 from sync import service
 from sync.safety import NeedsAccept
 
 
-def main_job(ctx: AppContext, *, accept: bool, now: Callable[[], dt.datetime]) -> int:
+def main_job(
+    ctx: AppContext, *, accept: bool, now: Callable[[], dt.datetime], simulate: bool = False
+) -> int:
     console = ctx.console
     lms = ctx.lms()
     where = (
@@ -100,4 +111,71 @@ def main_job(ctx: AppContext, *, accept: bool, now: Callable[[], dt.datetime]) -
         return EXIT_LMS
     rejected = result.status_counts()[Status.REJECTED]
     late = report.preview.calendar.timed_out
-    return EXIT_PROBLEMS if outcome.failures() or rejected or late else EXIT_OK
+    code = EXIT_PROBLEMS if outcome.failures() or rejected or late else EXIT_OK
+    if simulate and ctx.settings.runs:
+        simulate_module_run(ctx, ctx.settings.runs[0])
+    return code
+
+
+# The demo's intervals: a province-wide pull takes a while, so once a day (every three
+# days in grading) instead of the service's hourly pulls.
+DEMO_CADENCE = Cadence(
+    inbox_every=dt.timedelta(days=1),
+    resync_every=dt.timedelta(days=1),
+    pull_online_every=dt.timedelta(days=1),
+    pull_grading_every=dt.timedelta(days=3),
+)
+
+
+def simulate_module_run(ctx: AppContext, run: RunSettings) -> None:
+    """Run the real daemon on simulated time through ``run``, from its provisioning to
+    its close, printing what happened at each key date."""
+    console = ctx.console
+    zone = ctx.settings.site_zone()
+    timeline = run_timeline(run, zone)
+    console.rule(f"5. Mô phỏng đợt {run.id}: daemon chạy trên thời gian giả lập")
+    clock = SimulatedClock(timeline.provisioning_at, speed=0)
+    ctx.clock = clock
+    daemon = Daemon(ctx, clock=clock, cadence=DEMO_CADENCE)
+    try:
+        daemon.start()
+    except LockHeld as held:
+        console.print(f"[yellow]Bỏ qua mô phỏng: {held}[/yellow]")
+        return
+    moments = list(timeline.key_moments())
+
+    def on_pass(now: dt.datetime, ran: list[Ran]) -> None:
+        while moments and moments[0].at <= now:
+            moment = moments.pop(0)
+            label = KEY_LABELS.get(moment.kind.value, moment.kind.value)
+            console.print(f"[bold]{moment.at.astimezone(zone):%d/%m/%Y %H:%M} — {label}[/bold]")
+        for item in ran:
+            if item.outcome == "skipped":
+                continue
+            outcome = OUTCOME_LABELS.get(item.outcome, item.outcome)
+            detail = _summary(item) if item.outcome == "ok" else item.message[:200]
+            console.print(
+                f"  {now.astimezone(zone):%d/%m %H:%M} {item.job_id}: {outcome}"
+                + (f" — {detail}" if detail else ""),
+                soft_wrap=True,
+            )
+
+    try:
+        daemon.loop(until=timeline.closed_at + dt.timedelta(hours=1), on_pass=on_pass)
+    finally:
+        daemon.close()
+
+
+def _summary(item: Ran) -> str:
+    """What a job did, in a few words."""
+    counts = item.counts
+    if item.job_id.startswith("sync:"):
+        return f"{counts.get('done', 0)} lệnh ghi LMS"
+    if item.job_id.startswith("pull:"):
+        return (
+            f"{counts.get('completed', 0)} hoàn thành, {counts.get('not_completed', 0)} chưa, "
+            f"{counts.get('exempt', 0)} miễn"
+        )
+    if item.job_id == "inbox":
+        return f"{counts.get('imported', 0)} dòng đã nhập"
+    return ""

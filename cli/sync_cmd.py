@@ -205,21 +205,13 @@ def apply_with_progress(
             progress.advance(tasks[kind], done)
 
         # The probe account is written first: fields the site lacks are never sent.
-        fields = ctx.profile_fields(write=True)
-        if not quiet:
-            warn_missing_profile_fields(ctx, fields)
-        return service.apply(
-            ctx.engine(),
-            ctx.lms(),
-            ctx.settings,
-            now=now(),
-            clock=now,
-            user=ctx.user,
-            site_customfields=fields.usable,
-            kept_customfields=fields.kept or frozenset(),
+        return service.apply_app(
+            ctx,
+            now=now,
             accept=accept,
             expected_digest=expected_digest,
             progress=advance,
+            on_fields=None if quiet else lambda fields: warn_missing_profile_fields(ctx, fields),
         )
 
 

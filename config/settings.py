@@ -280,6 +280,31 @@ class ProvisioningSettings(BaseModel):
     calendar_drift: str = Field(default="restore", pattern="^(restore|keep)$")
 
 
+class DaemonSettings(BaseModel):
+    """What ``bdtx daemon`` does when (``[daemon]``); a run's own dates are in ``[[runs]]``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # New roster files dropped here are imported (then moved to done/ or refused/).
+    inbox: Path = Path("var/inbox")
+    inbox_every_minutes: int = Field(default=5, ge=1, le=1440)
+    # A file written less than this long ago (real seconds) may still be copied: next scan.
+    inbox_settle_seconds: int = Field(default=10, ge=0)
+    # Each provisioned run is synced again this often until it closes.
+    resync_every_hours: int = Field(default=24, ge=1, le=24 * 14)
+    # Progress pulls: during days 1-16, then during grading (and once at closing).
+    pull_online_every_minutes: int = Field(default=60, ge=5, le=1440)
+    pull_grading_every_hours: int = Field(default=24, ge=1, le=24 * 7)
+    # A job that fails because the LMS is unreachable is retried after these waits,
+    # doubling from the first to the cap, until the LMS answers.
+    retry_first_seconds: int = Field(default=30, ge=1)
+    retry_max_seconds: int = Field(default=900, ge=1)
+    # One daemon per state database: its lock is renewed this often and taken over when
+    # its holder is gone (same host, no such process) or silent for the lease.
+    heartbeat_seconds: int = Field(default=30, ge=1)
+    lock_lease_seconds: int = Field(default=300, ge=10)
+
+
 class Settings(BaseSettings):
     """All settings of bdtx-sync."""
 
@@ -297,6 +322,7 @@ class Settings(BaseSettings):
     provisioning: ProvisioningSettings = Field(default_factory=ProvisioningSettings)
     roster: RosterSettings = Field(default_factory=RosterSettings)
     classes: ClassesSettings = Field(default_factory=ClassesSettings)
+    daemon: DaemonSettings = Field(default_factory=DaemonSettings)
     max_class_size: int = Field(default=50, ge=5, le=500)
     # A person completes the year's BDTX plan with at least this many modules completed.
     year_modules: int = Field(default=3, ge=1, le=20)

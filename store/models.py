@@ -344,3 +344,38 @@ class GradingReminder(SQLModel, table=True):
     error: str = Field(default="", max_length=2000)
     created_at: datetime
     updated_at: datetime
+
+
+class JobRun(SQLModel, table=True):
+    """One run of one daemon job (``bdtx daemon``): when it was due, what became of it.
+
+    ``outcome``: running / ok / failed / retrying (the LMS was unreachable: tried again at
+    ``retry_at``) / interrupted (stopped on request) / killed (its process died) / skipped.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    job_id: str = Field(max_length=160, index=True)  # e.g. "sync:M4-2023", "inbox"
+    kind: str = Field(max_length=32)
+    run_id: str = Field(default="", max_length=32)  # the module run ("" for the inbox)
+    scheduled_for: datetime
+    started_at: datetime
+    ended_at: datetime | None = None
+    outcome: str = Field(default="running", max_length=16, index=True)
+    attempt: int = 1  # 1, then 2, 3, ... while the LMS stays unreachable
+    outage_since: datetime | None = None  # the first failed attempt of a retry streak
+    retry_at: datetime | None = None
+    counts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    message: str = Field(default="", max_length=2000)  # redacted
+    host: str = Field(default="", max_length=255)
+    pid: int | None = None
+
+
+class DaemonLock(SQLModel, table=True):
+    """The one daemon allowed per state database: who holds it, since when, last heartbeat."""
+
+    name: str = Field(primary_key=True, max_length=32)
+    host: str = Field(max_length=255)
+    pid: int
+    since: datetime
+    heartbeat: datetime
+    clock_at: datetime | None = None  # the daemon's own (maybe simulated) time at heartbeat

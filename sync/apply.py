@@ -153,10 +153,14 @@ class Journal(Protocol):
     def suspension_set(self, identity_code: str, suspended: bool) -> None: ...
 
 
+class StopRequested(Exception):
+    """A stop was asked for (the daemon got SIGTERM): no new batch is sent."""
+
+
 class ApplyStopped(Exception):
     """The apply stopped early; ``reason`` says why (Vietnamese) and ``cause`` the error."""
 
-    def __init__(self, reason: str, cause: LmsError) -> None:
+    def __init__(self, reason: str, cause: LmsError | StopRequested) -> None:
         super().__init__(reason)
         self.reason = reason
         self.cause = cause
@@ -214,8 +218,12 @@ class Applier:
         *,
         concurrency: Concurrency | None = None,
         clock: Callable[[], float] = time.monotonic,
+        should_stop: Callable[[], bool] | None = None,
     ) -> None:
+        """``should_stop`` is asked before each batch: when it says yes, the batches in
+        flight land and are journaled, the rest is recorded pending and the apply stops."""
         self.lms = lms
+        self.should_stop = should_stop
         self.journal = journal
         self.options = options or ApplyOptions()
         self.ids = _Ids(actual)
@@ -232,7 +240,7 @@ class Applier:
         self._slots = Slots(self.concurrency.level)
         self._in_flight: list[int] = []  # the level each batch in flight was sent under
         self._sizers: dict[str, BatchSizer] = {}
-        self._stop: LmsError | None = None
+        self._stop: LmsError | StopRequested | None = None
 
     def apply(self, plan: Plan) -> ApplyResult:
         phases: dict[ActionKind, list[Action]] = {}
@@ -266,8 +274,14 @@ class Applier:
                 if self._stop is not None:
                     return
                 try:
+                    self._check_stop()
                     handlers[kind](phases[kind])
-                except (LmsConfigError, LmsOutcomeUnknown, LmsRetryableError) as error:
+                except (
+                    LmsConfigError,
+                    LmsOutcomeUnknown,
+                    LmsRetryableError,
+                    StopRequested,
+                ) as error:
                     self._stopping(error)
 
         # Courses and accounts do not depend on each other: both chains run side by side,
@@ -303,13 +317,22 @@ class Applier:
         self._local.critical = critical
         run(chain)
 
-    def _stopping(self, error: LmsError) -> None:
+    def _stopping(self, error: LmsError | StopRequested) -> None:
         """Remember the first error that stops the apply; every chain stops sending."""
         with self._lock:
             if self._stop is None:
                 self._stop = error
 
     # -- bookkeeping -------------------------------------------------------------------
+
+    def _check_stop(self) -> None:
+        if self.should_stop is not None and self.should_stop():
+            raise StopRequested("stop requested")
+
+    def _stop_asked(self) -> StopRequested | None:
+        if self.should_stop is not None and self.should_stop():
+            return StopRequested("stop requested")
+        return None
 
     def _record(self, outcomes: list[ActionOutcome], batch: Batch | None = None) -> None:
         if not outcomes:
@@ -380,7 +403,7 @@ class Applier:
         stop: BaseException | None = None
         with ThreadPoolExecutor(max_workers=self.concurrency.ceiling) as pool:
             while True:
-                stop = stop or self._stop
+                stop = stop or self._stop or self._stop_asked()
                 while queue and stop is None:
                     if not self._slots.acquire(critical=critical, timeout=0 if running else 0.05):
                         break
@@ -1099,7 +1122,11 @@ def _password(length: int = 12) -> str:
             return word
 
 
-def _stop_reason(error: LmsError) -> str:
+def _stop_reason(error: LmsError | StopRequested) -> str:
+    if isinstance(error, StopRequested):
+        return (
+            "Dừng theo yêu cầu (tắt dịch vụ): các lô đã gửi đã được ghi nhật ký; lần sau tiếp tục."
+        )
     if isinstance(error, LmsConfigError):
         return f"Dừng: LMS từ chối vì cấu hình dịch vụ web ({error}). Chạy 'bdtx lms check'."
     if isinstance(error, LmsOutcomeUnknown):

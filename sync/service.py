@@ -9,15 +9,17 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from sqlmodel import select
 
-from config.settings import Settings
+from config.settings import RunSettings, Settings
 from connector.lms import MoodleLms
+from connector.profile_fields import ProfileFieldCheck
 from scheduler.schedule import local_zone
 from store.calendar_repo import course_copy_times, written_event_times
 from store.db import session_scope
@@ -48,6 +50,9 @@ from sync.read import read_actual
 from sync.safety import NeedsAccept as NeedsAccept  # re-exported: callers catch it here
 from sync.safety import Thresholds, Violation, check
 from sync.tuning import Concurrency
+
+if TYPE_CHECKING:
+    from app.root import App
 
 
 class PlanMoved(Exception):
@@ -84,6 +89,8 @@ class SyncReport:
     account_sheets: list[Path] = field(default_factory=list)
     # The concurrency the apply used: mode, level, why, the levels it went through.
     concurrency: dict[str, object] = field(default_factory=dict)
+    # Why an ``interrupted`` apply stopped: the LMS error, or the stop that was asked for.
+    stopped_by: BaseException | None = None
 
 
 def plan_digest(plan: Plan) -> str:
@@ -219,8 +226,12 @@ def apply(
     accept: bool = False,
     expected_digest: str | None = None,
     progress: Progress | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> SyncReport:
-    """Make the LMS match the roster. Raises NeedsAccept / PlanMoved before any write."""
+    """Make the LMS match the roster. Raises NeedsAccept / PlanMoved before any write.
+
+    ``should_stop`` is asked between batches (a daemon asked to stop): the apply then
+    ends ``interrupted`` with every landed batch journaled, like an LMS outage."""
     seen = preview(
         engine,
         lms,
@@ -268,13 +279,16 @@ def apply(
         options,
         progress,
         concurrency=concurrency,
+        should_stop=should_stop,
     )
     status = "done"
+    stopped_by: BaseException | None = None
     try:
         result = applier.apply(seen.plan)
-    except ApplyStopped:
+    except ApplyStopped as stop:
         result = applier.result
         status = "interrupted"
+        stopped_by = stop.cause
     except Exception as error:
         fail_run(engine, run_id, error, now=clock())
         raise
@@ -298,7 +312,7 @@ def apply(
         now=clock(),
         tuning=concurrency.summary(),
     )
-    return SyncReport(run_id, seen, result, status, sheets, concurrency.summary())
+    return SyncReport(run_id, seen, result, status, sheets, concurrency.summary(), stopped_by)
 
 
 def calendar_status(calendar: CalendarPlan) -> str:
@@ -315,6 +329,46 @@ def calendar_status(calendar: CalendarPlan) -> str:
     if calendar.drifted:
         parts.append(f"Lịch: {len(calendar.drifted)} ngày bị sửa tay trên Moodle.")
     return " ".join(parts)
+
+
+def apply_app(
+    app: App,
+    *,
+    now: Callable[[], dt.datetime],
+    accept: bool = False,
+    expected_digest: str | None = None,
+    progress: Progress | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    runs: Sequence[RunSettings] | None = None,
+    on_fields: Callable[[ProfileFieldCheck], None] | None = None,
+) -> SyncReport:
+    """:func:`apply` with what the application holds: what ``bdtx sync apply``, ``bdtx
+    run`` and the daemon's sync job call.
+
+    The profile-field probe account is written first, so fields the site lacks are never
+    sent (``on_fields`` hears of them). ``runs``: only these runs (the daemon syncs the
+    runs whose provisioning time has come); default: every configured run.
+    """
+    settings = (
+        app.settings if runs is None else app.settings.model_copy(update={"runs": list(runs)})
+    )
+    fields = app.profile_fields(write=True)
+    if on_fields is not None:
+        on_fields(fields)
+    return apply(
+        app.engine(),
+        app.lms(),
+        settings,
+        now=now(),
+        clock=now,
+        user=app.user,
+        site_customfields=fields.usable,
+        kept_customfields=fields.kept or frozenset(),
+        accept=accept,
+        expected_digest=expected_digest,
+        progress=progress,
+        should_stop=should_stop,
+    )
 
 
 def _account_sheets(engine: Engine, result: ApplyResult, folder: Path) -> list[Path]:

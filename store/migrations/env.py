@@ -16,6 +16,10 @@ with engine.begin() as connection:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        # APScheduler keeps the daemon's jobs in its own table (scheduler/aps.py).
+        include_name=lambda name, type_, _parent: (
+            not (type_ == "table" and name == "apscheduler_jobs")
+        ),
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -163,3 +163,38 @@ def test_with_max_concurrency_batches_and_course_copies_go_out_side_by_side() ->
     copies = [b for b in journal.answered if b.call == "core_course_duplicate_course"]
     assert len(copies) == len(courses)
     assert {c.shortname for c in sandbox.site.courses.values()} >= set(courses)
+
+
+@pytest.mark.parametrize("concurrency", [1, 2])
+def test_a_stop_request_lets_the_batch_in_flight_land_and_sends_no_more(concurrency: int) -> None:
+    """What the daemon does on SIGTERM: the batches sent are journaled, the rest pending."""
+    sandbox = SandboxLms()
+    lms = lms_for(sandbox, concurrency=concurrency)
+    wanted = desired(PEOPLE, CLASSES)
+    actual = read_actual(lms, wanted)
+    the_plan = plan(
+        wanted, actual, now=NOW, options=PlanOptions(site_customfields=frozenset({"school"}))
+    )
+    journal = ListJournal()
+    asked = threading.Event()
+
+    def should_stop() -> bool:
+        sent = sum(1 for b in journal.answered if b.kind is ActionKind.CREATE_USER)
+        if sent >= 2:
+            asked.set()
+        return asked.is_set()
+
+    with pytest.raises(ApplyStopped) as stop:
+        Applier(lms, journal, actual, ApplyOptions(), should_stop=should_stop).apply(the_plan)
+    assert "theo yêu cầu" in stop.value.reason
+    got = statuses(journal, ActionKind.CREATE_USER)
+    done = {k for k, s in got.items() if s == DONE}
+    pending = {k for k, s in got.items() if s == PENDING}
+    answered = [b for b in journal.answered if b.kind is ActionKind.CREATE_USER]
+    # Every batch sent landed (those in flight when asked too); none was sent after.
+    assert {b.seq for b in journal.sent} == {b.seq for b in journal.answered}
+    assert 2 <= len(answered) <= 1 + concurrency
+    assert len(done) == sum(b.size for b in answered)
+    assert len(pending) == len(PEOPLE) - len(done) > 0
+    assert accounts_in(sandbox) == done
+    assert set(statuses(journal, ActionKind.ENROL).values()) == {PENDING}
