@@ -1,5 +1,6 @@
 # The two commands of the README:
-#   make demo   runs the main job on the embedded default (SQLite, sandbox LMS, sample roster)
+#   make demo   runs the main job on the embedded default (SQLite, sandbox LMS, sample roster),
+#               then a whole module run on simulated time, to its completion lists
 #   make test   lint, type checks and all tests (SQLite and a PostgreSQL the tests start)
 # Both set up what they need on a fresh machine first.
 
@@ -18,7 +19,7 @@ $(BIN)/.installed: pyproject.toml
 # Exit code 1 means "done, but the work found problems" (the sample roster has rows
 # rejected on purpose): the demo succeeded. 2-5 are real failures.
 demo: $(BIN)/.installed
-	$(BIN)/bdtx run || [ $$? -eq 1 ]
+	$(BIN)/bdtx run --simulate || [ $$? -eq 1 ]
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .

@@ -602,10 +602,12 @@ def run_main(
     ] = False,
 ) -> None:
     """The main job, once: check the LMS, import the roster, allocate classes, provision."""
-    from cli.main_job import main_job
+    from cli.main_job import main_job, simulated_clock
 
     with _context(config) as ctx:
-        raise typer.Exit(main_job(ctx, accept=accept, now=_now, simulate=simulate))
+        # Simulated, the whole job runs on the first run's time, from its provisioning on.
+        now = simulated_clock(ctx) if simulate else _now
+        raise typer.Exit(main_job(ctx, accept=accept, now=now, simulate=simulate))
 
 
 # -- the daemon --------------------------------------------------------------------------

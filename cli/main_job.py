@@ -21,16 +21,21 @@ from cli.context import EXIT_LMS, EXIT_NEEDS_ACCEPT, EXIT_OK, EXIT_PROBLEMS, App
 from cli.roster_cmd import EXIT_NOT_A_ROSTER, changes_table, print_warnings, refuse
 from cli.sync_cmd import apply_with_progress, plan_table
 from config.settings import RunSettings
+from grading.publish import LISTS_DIR
 from roster.errors import RosterFormatError
 from roster.reasons import Status
 from roster.report import summary_table
 from roster.service import allocate_runs, import_files, import_warnings
+from sandbox.activity import simulate_until
+from sandbox.lms import SandboxLms
 from scheduler.clock import SimulatedClock
 from scheduler.daemon import Daemon, Ran
 from scheduler.jobs import Cadence
 from scheduler.lock import LockHeld
 from scheduler.status import KEY_LABELS, OUTCOME_LABELS
 from scheduler.timeline import run_timeline
+from store.db import session_scope
+from store.extensions_repo import run_extension_days
 from sync import service
 from sync.safety import NeedsAccept
 
@@ -117,25 +122,37 @@ def main_job(
     return code
 
 
-# The demo's intervals: a province-wide pull takes a while, so once a day (every three
-# days in grading) instead of the service's hourly pulls.
+# The demo's intervals: a province-wide pull takes a while, so every two days online and
+# every three in grading (the service pulls hourly, then daily), a re-sync every two days.
 DEMO_CADENCE = Cadence(
     inbox_every=dt.timedelta(days=1),
-    resync_every=dt.timedelta(days=1),
-    pull_online_every=dt.timedelta(days=1),
+    resync_every=dt.timedelta(days=2),
+    pull_online_every=dt.timedelta(days=2),
     pull_grading_every=dt.timedelta(days=3),
 )
 
 
 def simulate_module_run(ctx: AppContext, run: RunSettings) -> None:
     """Run the real daemon on simulated time through ``run``, from its provisioning to
-    its close, printing what happened at each key date."""
+    its close, printing what happened at each key date.
+
+    On the sandbox LMS the learners and reporters act too, day by day, through their own
+    web-service calls (``sandbox/activity.py``): most pass, some fail the quiz, some never
+    submit, one class is graded late, one grade comes from outside the class. The pulls,
+    reminders and the closing then see what they did.
+    """
     console = ctx.console
     zone = ctx.settings.site_zone()
     timeline = run_timeline(run, zone)
     console.rule(f"5. Mô phỏng đợt {run.id}: daemon chạy trên thời gian giả lập")
-    clock = SimulatedClock(timeline.provisioning_at, speed=0)
-    ctx.clock = clock
+    clock = ctx.clock if isinstance(ctx.clock, SimulatedClock) else None
+    if clock is None:
+        clock = SimulatedClock(timeline.provisioning_at, speed=0)
+        ctx.clock = clock
+    sandbox = ctx.sandbox() if ctx.settings.lms.is_sandbox else None
+    if sandbox is not None:
+        simulated = clock
+        sandbox.clock = lambda: simulated.now().timestamp()
     daemon = Daemon(ctx, clock=clock, cadence=DEMO_CADENCE)
     try:
         daemon.start()
@@ -143,15 +160,22 @@ def simulate_module_run(ctx: AppContext, run: RunSettings) -> None:
         console.print(f"[yellow]Bỏ qua mô phỏng: {held}[/yellow]")
         return
     moments = list(timeline.key_moments())
+    closed: list[Ran] = []
 
-    def on_pass(now: dt.datetime, ran: list[Ran]) -> None:
+    def before_pass(now: dt.datetime) -> None:
         while moments and moments[0].at <= now:
             moment = moments.pop(0)
             label = KEY_LABELS.get(moment.kind.value, moment.kind.value)
             console.print(f"[bold]{moment.at.astimezone(zone):%d/%m/%Y %H:%M} — {label}[/bold]")
+        if sandbox is not None:  # what learners and reporters did since the last pass
+            _learners_act(ctx, sandbox, run, now)
+
+    def on_pass(now: dt.datetime, ran: list[Ran]) -> None:
         for item in ran:
-            if item.outcome == "skipped":
+            if item.outcome == "skipped" or not item.job_id.endswith(run.id):
                 continue
+            if item.job_id.startswith("close:") and item.outcome == "ok":
+                closed.append(item)
             outcome = OUTCOME_LABELS.get(item.outcome, item.outcome)
             detail = _summary(item) if item.outcome == "ok" else item.message[:200]
             console.print(
@@ -161,9 +185,45 @@ def simulate_module_run(ctx: AppContext, run: RunSettings) -> None:
             )
 
     try:
-        daemon.loop(until=timeline.closed_at + dt.timedelta(hours=1), on_pass=on_pass)
+        daemon.loop(
+            until=timeline.closed_at + dt.timedelta(hours=1),
+            on_pass=on_pass,
+            before_pass=before_pass,
+        )
     finally:
         daemon.close()
+    if closed:
+        console.print(
+            f"Danh sách hoàn thành đợt {run.id} (tỉnh, phòng, trường): {LISTS_DIR / run.id}"
+        )
+
+
+def _learners_act(ctx: AppContext, sandbox: SandboxLms, run: RunSettings, now: dt.datetime) -> None:
+    """What the run's learners and reporters have done by ``now``, on the sandbox LMS."""
+    with session_scope(ctx.engine()) as session:
+        extensions = {run.id: run_extension_days(session, run.id)}
+    [summary] = simulate_until(
+        sandbox,
+        [run],
+        now,
+        extensions=extensions,
+        category_prefix=ctx.settings.provisioning.category_prefix,
+    )
+    done = sum(summary.done.values())
+    if done:
+        kinds = ", ".join(
+            f"{ACTIVITY_LABELS.get(kind, kind)} {n}" for kind, n in sorted(summary.done.items())
+        )
+        ctx.console.print(f"  (mô phỏng) học viên và báo cáo viên: {kinds}", soft_wrap=True)
+
+
+# What the simulated learners and reporters did (sandbox/activity.py's action kinds).
+ACTIVITY_LABELS = {
+    "quiz_attempt": "lượt làm bài kiểm tra",
+    "submission": "bài nộp",
+    "survey_answer": "trả lời khảo sát",
+    "grade": "điểm chấm",
+}
 
 
 def _summary(item: Ran) -> str:
@@ -178,4 +238,27 @@ def _summary(item: Ran) -> str:
         )
     if item.job_id == "inbox":
         return f"{counts.get('imported', 0)} dòng đã nhập"
+    if item.job_id.startswith("remind:"):
+        return f"{counts.get('sent', 0)} tin nhắn nhắc chấm bài"
+    if item.job_id.startswith("close:"):
+        return (
+            f"{counts.get('completed', 0)} hoàn thành, {counts.get('not_completed', 0)} chưa, "
+            f"{counts.get('exempt', 0)} miễn; {counts.get('files', 0)} tệp danh sách"
+        )
     return ""
+
+
+def simulated_clock(ctx: AppContext) -> SimulatedClock:
+    """The demo's clock: the first run's provisioning time, moved on only by the daemon.
+    The sandbox LMS keeps the same time, so what it records is dated in the run."""
+    first = ctx.settings.runs[0] if ctx.settings.runs else None
+    start = (
+        run_timeline(first, ctx.settings.site_zone()).provisioning_at
+        if first is not None
+        else ctx.clock.now()
+    )
+    clock = SimulatedClock(start, speed=0)
+    ctx.clock = clock
+    if ctx.settings.lms.is_sandbox:
+        ctx.sandbox().clock = lambda: clock.now().timestamp()
+    return clock

@@ -30,8 +30,6 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlmodel import col, select
-
 from app.root import App
 from config.settings import RunSettings
 from connector.errors import LmsOutcomeUnknown, LmsRetryableError
@@ -61,7 +59,7 @@ from store.daemon_repo import (
     start_job,
 )
 from store.db import session_scope
-from store.models import TrainingClass
+from store.extensions_repo import run_extension_days
 
 log = logging.getLogger("bdtx.daemon")
 
@@ -84,16 +82,12 @@ def cadence_of(app: App) -> Cadence:
 
 
 def timelines(app: App) -> list[RunTimeline]:
-    """Every configured run's timeline, with the grading extensions the Sở granted."""
+    """Every configured run's timeline, with the grading extensions the Sở granted
+    (``bdtx grading extend``: kept even for a class an allocation closed and reopened)."""
     with session_scope(app.engine()) as session:
-        extended = session.exec(
-            select(TrainingClass).where(col(TrainingClass.grading_extension_days) > 0)
-        ).all()
-    extensions: dict[str, dict[str, int]] = {}
-    for cls in extended:
-        extensions.setdefault(cls.run_id, {})[cls.id] = cls.grading_extension_days
+        extensions = {run.id: run_extension_days(session, run.id) for run in app.settings.runs}
     zone = app.settings.site_zone()
-    return [run_timeline(run, zone, extensions.get(run.id)) for run in app.settings.runs]
+    return [run_timeline(run, zone, extensions[run.id]) for run in app.settings.runs]
 
 
 def job_specs(app: App, kinds: Collection[JobKind]) -> list[JobSpec]:
@@ -314,11 +308,15 @@ class Daemon:
         until: dt.datetime | None = None,
         once: bool = False,
         on_pass: Callable[[dt.datetime, list[Ran]], None] | None = None,
+        before_pass: Callable[[dt.datetime], None] | None = None,
     ) -> None:
         """Run due jobs, sleep on the clock until the next is due, again; until stopped,
-        or the clock passes ``until``, or after one pass (``once``)."""
+        or the clock passes ``until``, or after one pass (``once``). ``before_pass`` hears
+        the time of each pass before its jobs run, ``on_pass`` what they did."""
         idle = dt.timedelta(hours=1)  # nothing scheduled: look again (the config may change)
         while not self.stopping():
+            if before_pass is not None:
+                before_pass(self.clock.now())
             ran = self.run_due()
             now = self.clock.now()
             if on_pass is not None and ran:

@@ -25,6 +25,9 @@ from app.root import App
 from config.settings import RunSettings
 from connector.errors import LmsError
 from grading import service as grading
+from grading.closing import ClosingTooEarly, close_run
+from grading.publish import LISTS_DIR
+from grading.remind import remind
 from roster.errors import RosterFormatError
 from roster.reasons import Status
 from roster.service import allocate_runs, import_files
@@ -56,6 +59,8 @@ def registry(should_stop: Callable[[], bool] = lambda: False) -> dict[JobKind, J
         JobKind.INBOX: inbox_job,
         JobKind.SYNC: partial(sync_job, should_stop=should_stop),
         JobKind.PULL: pull_job,
+        JobKind.REMIND: remind_job,
+        JobKind.CLOSE: close_job,
     }
 
 
@@ -216,3 +221,52 @@ def pull_job(app: App, run: RunSettings | None, now: dt.datetime) -> JobOutcome:
         f" (và {len(problems) - 2} điều khác)" if len(problems) > 2 else ""
     )
     return JobOutcome("ok", counts, message)
+
+
+# -- reminders ---------------------------------------------------------------------------
+
+
+def remind_job(app: App, run: RunSettings | None, now: dt.datetime) -> JobOutcome:
+    """At each reminder time: pull first, so that a reporter who graded overnight is not
+    reminded, then send the reminders due (grading/remind.py: once per class, offset and
+    deadline, only to active assessors with work waiting)."""
+    assert run is not None
+    grading.pull(app.engine(), app.lms(), app.settings, run.id, now=now)
+    report = remind(app.engine(), app.lms(), app.settings, run.id, now=now)
+    counts = {
+        "sent": report.count("sent"),
+        "refused": report.count("refused"),
+        "unknown": report.count("unknown"),
+        "failed": report.count("failed"),
+        "skipped": len(report.skipped),
+    }
+    failed = counts["refused"] + counts["failed"]
+    message = f"{failed} nhắc nhở không gửi được ('bdtx grading remind')." if failed else ""
+    return JobOutcome("failed" if failed else "ok", counts, message)
+
+
+# -- closing -----------------------------------------------------------------------------
+
+
+def close_job(app: App, run: RunSettings | None, now: dt.datetime) -> JobOutcome:
+    """When every class's grading window has ended: the last pull, the decisions, the
+    write-back to the LMS, the completion lists and the record (grading/closing.py). A run
+    closed already is not closed again; one left half-way is resumed."""
+    assert run is not None
+    try:
+        report = close_run(
+            app.engine(), app.lms(), app.settings, run.id, now=now, lists_dir=LISTS_DIR
+        )
+    except ClosingTooEarly as early:  # an extension granted since the slot was planned
+        return JobOutcome("skipped", {}, str(early))
+    counts: dict[str, Any] = {
+        "pull": report.pull_id,
+        **report.counts,
+        "files": len(report.files),
+        "corrections": len(report.corrections),
+    }
+    if report.status != "done" and report.status != "already_closed":
+        problems = "; ".join(report.problems[:2])
+        return JobOutcome("failed", counts, f"Tổng kết đợt {run.id} chưa xong: {problems}")
+    folder = LISTS_DIR / run.id
+    return JobOutcome("ok", counts, f"Danh sách hoàn thành: {folder}")

@@ -243,6 +243,10 @@ def test_killed_mid_provisioning_and_restarted_later_the_daemon_catches_up_once_
         pulls = [r for r in records if r.job_id == "pull:M4-2023" and r.outcome == "ok"]
         assert max(r.scheduled_for for r in syncs) < CLOSED
         assert max(r.scheduled_for for r in pulls) == CLOSED
+        # The run is closed once, at its close, after the last pull.
+        closes = [r for r in records if r.job_id == "close:M4-2023"]
+        assert [(r.scheduled_for, r.outcome) for r in closes] == [(CLOSED, "ok")]
+        assert (workdir / "var" / "lists" / "M4-2023" / "tinh.xlsx").is_file()
         assert all(r.outcome in ("ok", "killed", "skipped") for r in records), [
             (r.job_id, r.outcome, r.message) for r in records if r.outcome not in ("ok", "skipped")
         ]
@@ -400,6 +404,18 @@ def test_bdtx_run_simulate_runs_the_module_through_its_key_dates_to_its_close(
     assert {r.outcome for r in records} <= {"ok", "skipped"}
     pulls = [r for r in records if r.job_id == "pull:M4-2023"]
     assert pulls[-1].scheduled_for == CLOSED
+    # Learners and reporters acted on the sandbox, reporters with work waiting were
+    # reminded, and the run was closed with its lists: a whole module run.
+    assert "(mô phỏng) học viên và báo cáo viên" in output
+    reminders = [r for r in records if r.job_id == "remind:M4-2023" and r.outcome == "ok"]
+    assert len(reminders) == 2  # reminder_days = [3, 1]
+    assert all(r.counts["sent"] > 0 for r in reminders)
+    [closed] = [r for r in records if r.job_id == "close:M4-2023"]
+    assert closed.scheduled_for == CLOSED
+    assert closed.counts["completed"] > 0  # most pass
+    assert closed.counts["not_completed"] > 0  # the story's failures, late grades...
+    assert "close:M4-2023: xong" in last
+    assert (workdir / "var" / "lists" / "M4-2023" / "tinh.xlsx").is_file()
 
 
 def test_the_daemon_command_run_in_process_leaves_the_logging_as_it_was(workdir: Path) -> None:
