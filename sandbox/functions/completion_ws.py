@@ -114,6 +114,10 @@ def update_manually(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     """Mark the caller's own manual completion of an activity."""
     activity = activity_or_missing(ctx, params["cmid"])
     require_course_login(ctx, activity.course)
+    if not activity.visible and not access.has_course_capability(
+        ctx.site, ctx.caller, "moodle/course:viewhiddenactivities", activity.course
+    ):
+        raise errors.require_login()  # a hidden activity: "not accessible" (real Moodle 4.5)
     if activity.completion != 1:
         raise errors.moodle_exception(
             "cannotmanualctrack", "Activity does not provide manual completion tracking"
