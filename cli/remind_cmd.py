@@ -33,6 +33,12 @@ def _day(day: dt.date) -> str:
     return day.strftime("%d/%m/%Y")
 
 
+def _enrolment_end(report: ExtendReport) -> dt.datetime:
+    """The enrolment end sent to the LMS, in the site's zone (the grading due if none)."""
+    due = report.change.due
+    return report.enrolment_end.astimezone(due.tzinfo) if report.enrolment_end else due
+
+
 def extend_messages(report: ExtendReport) -> list[str]:
     """What the officials read, in Vietnamese."""
     change = report.change
@@ -57,7 +63,8 @@ def extend_messages(report: ExtendReport) -> list[str]:
         lines.append(
             f"Trên LMS: đã kéo dài ghi danh của {report.enrolments_updated} người của lớp "
             f"(học viên, báo cáo viên, trợ giảng) đến 00:00 ngày "
-            f"{_day(change.due.date())}, để báo cáo viên vẫn chấm được bài đến hạn mới"
+            f"{_day(_enrolment_end(report).date())}, để báo cáo viên vẫn chấm được bài đến "
+            "hạn mới"
             + (
                 f"; {report.not_enrolled_yet} người chưa được ghi danh sẽ được ghi danh với "
                 "hạn mới ở lần đồng bộ tới (bdtx sync apply)."
@@ -101,6 +108,7 @@ def extend_payload(report: ExtendReport) -> dict[str, Any]:
             "enrolments_failed": report.enrolments_failed,
             "not_enrolled_yet": report.not_enrolled_yet,
             "error": report.lms_error,
+            "enrolment_end": (_enrolment_end(report).isoformat() if report.enrolment_end else None),
             "assignment_dates_changed": False,
         },
     }

@@ -60,6 +60,9 @@ class ExtendReport:
     enrolments_failed: int = 0
     not_enrolled_yet: int = 0  # the next sync enrols them with the new end
     lms_error: str = ""
+    # The end sent with the class's enrolments: the grading due plus the run's
+    # enrolment_grace_days (None: nothing sent).
+    enrolment_end: dt.datetime | None = None
 
     @property
     def ok(self) -> bool:
@@ -198,6 +201,10 @@ def _move_enrolments(
         if isinstance(error, LmsConfigError):
             raise
         return replace(report, lms_error=str(error))
+    ends = [r.timeend for r in rows if r.timeend is not None]
+    enrolment_end = (
+        dt.datetime.fromtimestamp(max(ends), tz=report.change.due.tzinfo) if ends else None
+    )
     done = len(outcome.done) if outcome else 0
     failed = len(outcome.failed) if outcome else 0
     refused = "; ".join(str(e) for _, e in outcome.failed[:3]) if outcome else ""
@@ -210,4 +217,5 @@ def _move_enrolments(
         enrolments_failed=failed,
         not_enrolled_yet=len(wanted) - done - failed,
         lms_error=refused,
+        enrolment_end=enrolment_end,
     )

@@ -158,6 +158,13 @@ def _send(lms: MoodleLms, row: CompletionWrite) -> tuple[str, str]:
         raise  # the service or its rights: nothing else can succeed either
     except LmsWsError as error:
         return "failed", str(error)
+    if answer.tracking == 0:
+        # Moodle changes nothing on an activity without completion tracking, and says so
+        # only by ``tracking`` 0 (real Moodle 4.5).
+        return "failed", (
+            f"activity {row.cmid} has no completion tracking in the LMS, which changed "
+            "nothing: set manual completion on it (and on the template's)"
+        )
     if answer.state not in (COMPLETE, COMPLETE_PASS):
         return "failed", f"the LMS answered state {answer.state}"
     return "done", ""

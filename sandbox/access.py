@@ -82,6 +82,7 @@ CAPABILITY_NAMES: dict[str, str] = {
     "mod/feedback:complete": "Complete a feedback",
     "gradereport/user:view": "View your own grade report",
     "moodle/grade:viewall": "View grades of other users",
+    "moodle/course:viewhiddenactivities": "View hidden activities",
 }
 
 _TEACHING = frozenset(
@@ -107,6 +108,7 @@ _TEACHING = frozenset(
         "mod/feedback:view",
         "gradereport/user:view",
         "moodle/grade:viewall",
+        "moodle/course:viewhiddenactivities",
     }
 )
 # Stock Moodle gives moodle/site:accessallgroups to the editing teacher and the manager
@@ -124,6 +126,7 @@ _NON_EDITING = frozenset(
         "mod/feedback:view",
         "gradereport/user:view",
         "moodle/grade:viewall",
+        "moodle/course:viewhiddenactivities",
     }
 )
 _LEARNING = frozenset(

@@ -181,6 +181,10 @@ class TemplateActivity:
     # Its section's name, and what Moodle says of the section's restriction, if anything.
     section: str = ""
     section_restriction: str = ""
+    # Its completion tracking (0 none, 1 manual, 2 automatic) and whether learners see it;
+    # None: not read.
+    completion: int | None = None
+    visible: bool | None = None
 
 
 # Dates the schedule push moves (each has a calendar event); the others stay as in the
@@ -238,6 +242,7 @@ def check_templates(
         idnumbers = {activity.idnumber for activity in activities}
         if idnumbers <= {None}:
             continue
+        problems += _module_completed_problems(run, activities)
         for key, idnumber in run.activities.model_dump().items():
             if idnumber not in idnumbers:
                 problems.append(
@@ -250,6 +255,52 @@ def check_templates(
                         severity="warning" if key == "module_completed" else "error",
                     )
                 )
+    return problems
+
+
+def _module_completed_problems(
+    run: RunSettings, activities: Sequence[TemplateActivity]
+) -> list[RunProblem]:
+    """What the completion write-back needs of its activity (seen on real Moodle 4.5): an
+    override of an activity without completion tracking changes nothing (no error), and a
+    learner may tick a visible manual activity, so the course completes without a decision."""
+    key = "activities.module_completed"
+    problems = []
+    for activity in activities:
+        if activity.idnumber != run.activities.module_completed:
+            continue
+        if activity.completion == 0:
+            problems.append(
+                RunProblem(
+                    run.id,
+                    key,
+                    "no completion tracking: Moodle's override changes nothing on it, so the "
+                    "completion write-back fails; set 'Students can manually mark the "
+                    "activity as completed'",
+                    activity.name,
+                )
+            )
+        elif activity.completion == 2:
+            problems.append(
+                RunProblem(
+                    run.id,
+                    key,
+                    "automatic completion: learners complete it by its own condition, "
+                    "not only by the write-back; set manual completion and hide it",
+                    activity.name,
+                    "warning",
+                )
+            )
+        if activity.visible and activity.completion != 0:
+            problems.append(
+                RunProblem(
+                    run.id,
+                    key,
+                    "visible to learners: learners can mark it complete themselves, and the "
+                    "course completion follows without the Sở's decision; hide it",
+                    activity.name,
+                )
+            )
     return problems
 
 

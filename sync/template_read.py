@@ -4,7 +4,8 @@ Per template: one ``core_course_get_courses_by_field`` (by shortname), one
 ``core_course_get_contents`` (activities, their dates and access restrictions), one
 ``mod_assign_get_assignments`` (cut-off, "allow submissions from" and grading-due dates,
 which the contents do not show) and one ``core_course_get_course_module`` per activity
-(the ID numbers, which Moodle 4.5's contents lack). A section's own restriction is not in
+(the ID numbers, which Moodle 4.5's contents lack; the completion tracking and
+visibility of the "module completed" activity). A section's own restriction is not in
 any answer while the section is open to the service user; Moodle's text about it is
 reported when it is there.
 """
@@ -74,6 +75,8 @@ def read_templates(lms: MoodleLms, shortnames: Iterable[str]) -> dict[str, list[
                         ),
                         section=section.name,
                         section_restriction=section.availabilityinfo or "",
+                        completion=details.completion,
+                        visible=details.visible,
                     )
                 )
         found[shortname] = activities

@@ -114,6 +114,10 @@ def update_manually(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     """Mark the caller's own manual completion of an activity."""
     activity = activity_or_missing(ctx, params["cmid"])
     require_course_login(ctx, activity.course)
+    if not activity.visible and not access.has_course_capability(
+        ctx.site, ctx.caller, "moodle/course:viewhiddenactivities", activity.course
+    ):
+        raise errors.require_login()  # a hidden activity: "not accessible" (real Moodle 4.5)
     if activity.completion != 1:
         raise errors.moodle_exception(
             "cannotmanualctrack", "Activity does not provide manual completion tracking"
@@ -135,6 +139,17 @@ def override_status(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     """Force a user's completion state of an activity (0 or 1)."""
     activity = activity_or_missing(ctx, params["cmid"])
     require_course_login(ctx, activity.course)
+    if activity.completion == 0:
+        # Real Moodle 4.5 (tried): an activity without completion tracking is left as it
+        # is, without an error, before any other check; the answer says tracking 0.
+        return {
+            "cmid": activity.cmid,
+            "userid": params["userid"],
+            "state": completion.INCOMPLETE,
+            "timecompleted": 0,
+            "overrideby": None,
+            "tracking": 0,
+        }
     if params["newstate"] not in (completion.INCOMPLETE, completion.COMPLETE):
         raise errors.moodle_exception(
             "err_system",

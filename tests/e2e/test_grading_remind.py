@@ -133,7 +133,11 @@ def test_remind_and_extend(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> No
     assert extended["granted_by"]
     assert extended["lms"]["assignment_dates_changed"] is False
     assert extended["lms"]["enrolments_updated"] > 0
-    new_end = int(dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), VN).timestamp())
+    # The new grading due (00:00 after `until`) plus enrolment_grace_days (2), as the
+    # command says: real Moodle 4.5 had exactly that end after the same command.
+    end = dt.datetime.combine(until + dt.timedelta(days=1 + 2), dt.time(), VN)
+    assert extended["lms"]["enrolment_end"] == end.isoformat()
+    new_end = int(end.timestamp())
     sandbox = SandboxLms.load_or_new(workdir / "var" / "sandbox-lms.json")
     site = sandbox.site
     group = next(g for g in site.groups.values() if g.idnumber == class_id)

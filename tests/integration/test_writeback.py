@@ -174,3 +174,31 @@ def test_a_course_without_the_activity_is_named_and_nothing_is_written(engine: E
     )
     assert not report.complete
     assert journal_of(engine, "M4-2026") == []
+
+
+def test_an_activity_without_completion_tracking_is_refused_not_silently_done(
+    engine: Engine,
+) -> None:
+    """Real Moodle 4.5, asked to override the completion of an activity whose completion
+    tracking is "none", changes nothing and answers ``state`` 0, ``tracking`` 0, without
+    an error (tried on the real site, cmid of a forum): nothing is complete, the course
+    completion does not follow, and the write-back says what to change."""
+    sandbox, course, ids = _site()
+    [activity] = [
+        a
+        for a in sandbox.site.activities.values()
+        if a.course == course and a.idnumber == "module_completed"
+    ]
+    activity.completion = 0
+
+    report = _write(engine, _lms(sandbox), course, ids, CODES[:1])
+
+    assert report.statuses == {"failed": 1}
+    assert not report.complete
+    assert "no completion tracking" in report.failures[0]
+    assert not _course_completed(sandbox, course, ids[CODES[0]])
+    answer = sandbox.call(
+        "core_completion_override_activity_completion_status",
+        {"userid": ids[CODES[1]], "cmid": activity.cmid, "newstate": 1},
+    )
+    assert (answer["state"], answer["tracking"], answer["overrideby"]) == (0, 0, None)

@@ -289,3 +289,40 @@ def test_the_module_completed_activity_alone_completes_the_course() -> None:
         "core_completion_get_course_completion_status", {"courseid": course, "userid": user}
     )["completionstatus"]
     assert (done["completed"], still["completed"]) == (True, True)
+
+
+def test_a_learner_cannot_tick_the_hidden_module_completed_activity() -> None:
+    """Real Moodle 4.5 (tried): a learner's manual completion of the hidden "module
+    completed" page is refused with requireloginerror ("Course or activity not
+    accessible."); of a visible manual page, accepted. Only the override completes it."""
+    lms, course, user = _module_completed_site()
+    [marker] = [
+        a
+        for a in lms.site.course_activities(lms.site.courses[course])
+        if a.idnumber == "module_completed"
+    ]
+    lms.issue_token("hv1")
+    with pytest.raises(MoodleError) as caught:
+        act_as(
+            lms,
+            "hv1",
+            "core_completion_update_activity_completion_status_manually",
+            {"cmid": marker.cmid, "completed": 1},
+        )
+    assert caught.value.errorcode == "requireloginerror"
+    status = lms.call(
+        "core_completion_get_course_completion_status", {"courseid": course, "userid": user}
+    )["completionstatus"]
+    assert status["completed"] is False
+
+    marker.visible = 1  # a template left visible: the learner completes the module alone
+    act_as(
+        lms,
+        "hv1",
+        "core_completion_update_activity_completion_status_manually",
+        {"cmid": marker.cmid, "completed": 1},
+    )
+    status = lms.call(
+        "core_completion_get_course_completion_status", {"courseid": course, "userid": user}
+    )["completionstatus"]
+    assert status["completed"] is True

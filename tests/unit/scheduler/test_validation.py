@@ -291,6 +291,32 @@ def test_configured_activity_id_numbers_missing_from_the_template_are_named() ->
     assert [p.severity for p in problems] == ["error", "warning"]
 
 
+def test_a_module_completed_activity_learners_could_tick_or_untracked_is_named() -> None:
+    """Seen on the real Moodle 4.5: a learner may tick a *visible* manual activity (the
+    course completion follows), and an override of an activity without completion
+    tracking changes nothing, without an error."""
+    run = make_run()
+
+    def marker(**fields: object) -> list[TemplateActivity]:
+        activity = TemplateActivity("page", "Hoàn thành mô-đun", "module_completed", **fields)  # type: ignore[arg-type]
+        return [*TEMPLATE[:3], activity]
+
+    hidden_manual = check_templates([run], {"TPL-MODULE": marker(completion=1, visible=False)})
+    visible = check_templates([run], {"TPL-MODULE": marker(completion=1, visible=True)})
+    untracked = check_templates([run], {"TPL-MODULE": marker(completion=0, visible=False)})
+    automatic = check_templates([run], {"TPL-MODULE": marker(completion=2, visible=False)})
+
+    assert hidden_manual == []
+    assert [(p.key, p.activity, p.severity) for p in visible] == [
+        ("activities.module_completed", "Hoàn thành mô-đun", "error")
+    ]
+    assert "learners can mark it complete themselves" in visible[0].message
+    assert [(p.key, p.severity) for p in untracked] == [("activities.module_completed", "error")]
+    assert "no completion tracking" in untracked[0].message
+    assert [(p.key, p.severity) for p in automatic] == [("activities.module_completed", "warning")]
+    assert "automatic completion" in automatic[0].message
+
+
 def test_the_recorded_template_has_dates_to_move() -> None:
     """What core_course_get_contents answered for the real template (no ID numbers there)."""
     sections = recorded("core_course_get_contents__dates_template")["response"]
