@@ -38,6 +38,7 @@ from grading.reminders import (
     select_reminders,
 )
 from scheduler.timeline import run_timeline
+from store.closing_repo import closing_of
 from store.reminders_repo import (
     Claim,
     claim,
@@ -105,6 +106,11 @@ def remind(
     """Send (or with ``dry_run`` only show) the reminders of ``run_id`` due at ``now``."""
     run = settings.run(run_id)
     tz = settings.site_zone()
+    closing = closing_of(engine, run_id)
+    if closing is not None and closing.status == "done":
+        # Closed (perhaps early, with --force): a grade given now no longer counts.
+        note = f"Đợt {run_id} đã tổng kết: không nhắc chấm bài nữa."
+        return RemindReport(run_id, now, dry_run, notes=(note,))
     classes = load_run_classes(engine, run_id)
     timeline = run_timeline(run, tz, classes.extensions)
     in_window = [c for c in sorted(classes.names) if current_offset(timeline, c, now)]

@@ -26,6 +26,7 @@ from grading.remind import FAILED, SENT, SKIPPED, UNKNOWN, WOULD_SEND, remind
 from grading.reminders import SlotKey
 from sandbox.faults import FaultKind
 from sandbox.lms import SandboxLms
+from store.closing_repo import save_closing
 from store.db import session_scope
 from store.models import (
     ClassStaff,
@@ -33,6 +34,7 @@ from store.models import (
     LearnerResult,
     LmsAccount,
     Person,
+    RunClosing,
     TrainingClass,
 )
 from store.reminders_repo import Claim, claim, reminders_of
@@ -286,3 +288,23 @@ def test_two_callers_cannot_claim_the_same_reminder(engine: Engine) -> None:
     second = claim(engine, [Claim(key, 101, 2)], pull_id=None, now=now)
     assert list(first) == [key]
     assert second == {}
+
+
+def test_a_closed_run_sends_no_more_reminders(engine: Engine) -> None:
+    """Closed early (``completion close --force``), a grade given now no longer counts:
+    the reporters with work waiting are not reminded of it."""
+    settings = Settings(database=DatabaseSettings(url="sqlite://"), runs=[RUN])
+    clock = Clock(dt.datetime(2023, 10, 24, 9, 0, tzinfo=VN))
+    sandbox = SandboxLms(clock=clock)
+    lms = lms_for(sandbox)
+    _seed(engine, _accounts(lms))
+    assert remind(engine, None, settings, RUN.id, now=clock.now, dry_run=True).outcomes
+    save_closing(
+        engine,
+        RunClosing(run_id=RUN.id, status="done", started_at=clock.now, finished_at=clock.now),
+    )
+    shown = remind(engine, lms, settings, RUN.id, now=clock.now)
+    assert shown.outcomes == ()
+    assert "đã tổng kết" in shown.notes[0]
+    assert sandbox.site.messages == []
+    assert reminders_of(engine, RUN.id) == []
