@@ -13,6 +13,7 @@ from scheduler.daemon import job_specs, timelines
 from scheduler.jobs import FINISHED, JobKind, due_jobs, job_states
 from scheduler.lock import Me, pid_alive
 from scheduler.timeline import next_key_instant, phase_at
+from store.closing_repo import closing_of
 from store.daemon_repo import latest_jobs, lock_holder, record_views, retry_records
 from store.models import JobRun
 
@@ -65,12 +66,18 @@ def daemon_status(app: App, now: dt.datetime, kinds: Collection[JobKind]) -> dic
         run = app.settings.run(timeline.run_id)
         phase = phase_at(timeline, now)
         key = next_key_instant(timeline, now)
+        closing = closing_of(engine, run.id)
+        closed_early = closing is not None and closing.status == "done"
         runs.append(
             {
                 "id": run.id,
                 "name": run.name,
                 "phase": phase.value,
-                "phase_label": PHASE_LABELS.get(phase.value, phase.value),
+                "phase_label": PHASE_LABELS.get(phase.value, phase.value)
+                + (" (đã tổng kết)" if closed_early and phase.value != "closed" else ""),
+                # When the run was closed (its lists written): at its close, or earlier by
+                # hand (bdtx completion close --force); None while it is not.
+                "closing_done_at": _iso(closing.finished_at) if closed_early and closing else None,
                 "start": _iso(timeline.start),
                 "closed_at": _iso(timeline.closed_at),
                 "next_key": None

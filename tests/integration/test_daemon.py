@@ -23,7 +23,9 @@ from scheduler.jobs import JobKind
 from scheduler.lock import LockHeld, Me
 from scheduler.status import daemon_status
 from scheduler.tasks import JobFunction, JobOutcome
+from store.closing_repo import save_closing
 from store.daemon_repo import job_history, lock_holder
+from store.models import RunClosing
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 M4 = RunSettings(id="M4-2023", module=4, name="Mô đun 4", start=dt.date(2023, 9, 4))
@@ -236,3 +238,24 @@ def test_on_the_real_clock_apscheduler_keeps_each_job_in_the_state_database(
     assert [job for job, _ in calls] == ["inbox"]  # due at once; the sync is 53 days away
     provisioning = dt.datetime.combine(future - dt.timedelta(days=7), dt.time(0), VN)
     assert stored["sync:M4-NEXT"] == pytest.approx(provisioning.timestamp())
+
+
+def test_a_run_closed_early_by_hand_says_so_in_the_status(app: App) -> None:
+    """``bdtx completion close --force`` during grading: the status tells it apart from a
+    run still being graded."""
+    during_grading = PROVISIONING + dt.timedelta(days=30)
+    before = daemon_status(app, during_grading, [JobKind.CLOSE])
+    (run,) = before["runs"]
+    assert run["phase"] == "grading"
+    assert run["closing_done_at"] is None
+    assert "đã tổng kết" not in run["phase_label"]
+    save_closing(
+        app.engine(),
+        RunClosing(
+            run_id=run["id"], status="done", started_at=during_grading, finished_at=during_grading
+        ),
+    )
+    (run,) = daemon_status(app, during_grading, [JobKind.CLOSE])["runs"]
+    assert run["phase"] == "grading"
+    assert run["phase_label"].endswith("(đã tổng kết)")
+    assert run["closing_done_at"] is not None
