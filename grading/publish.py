@@ -75,18 +75,7 @@ def _load(
     )
     exempt = {p.identity_code for p in stored}
     people = {
-        p.identity_code: PersonRow(
-            identity_code=p.identity_code,
-            full_name=p.full_name,
-            birth_date=p.birth_date,
-            school_code=p.school_code,
-            district=p.district,
-            level=p.level,
-            subject=p.subject,
-            audience=p.audience,
-            exemption_reason=p.exemption_reason,
-            exempt=p.identity_code in exempt,
-        )
+        p.identity_code: _person_row(p, exempt=p.identity_code in exempt)
         for p in session.exec(select(Person))
         if p.identity_code in codes or p.identity_code in exempt
     }
@@ -218,16 +207,8 @@ def write_year_lists(
         levels = {level for run in runs for level in run.levels}
         audiences = {audience for run in runs for audience in run.audiences}
         people = {
-            p.identity_code: PersonRow(
-                identity_code=p.identity_code,
-                full_name=p.full_name,
-                birth_date=p.birth_date,
-                school_code=p.school_code,
-                district=p.district,
-                level=p.level,
-                subject=p.subject,
-                audience=p.audience,
-                exemption_reason=p.exemption_reason,
+            p.identity_code: _person_row(
+                p,
                 exempt=p.exemption == "exempt"
                 and p.status == "active"
                 and p.level in levels
@@ -244,3 +225,19 @@ def write_year_lists(
     counted = Counter(row.result.rating.value for row in rows)
     written.counts = {rating.value: counted.get(rating.value, 0) for rating in YearRating}
     return written
+
+
+def _person_row(person: Person, *, exempt: bool) -> PersonRow:
+    """A stored person as the lists print them."""
+    return PersonRow(
+        identity_code=person.identity_code,
+        full_name=person.full_name,
+        birth_date=person.birth_date,
+        school_code=person.school_code,
+        district=person.district,
+        level=person.level,
+        subject=person.subject,
+        audience=person.audience,
+        exemption_reason=person.exemption_reason,
+        exempt=exempt,
+    )
