@@ -105,3 +105,27 @@ def feedback_item_record(activity: Activity, item: dict[str, Any], position: int
         "itemnumber": position,
         "otherdata": None,
     }
+
+
+def courses_by_ids(ctx: CallContext, course_ids: list[int]) -> tuple[list[Course], list[Any]]:
+    """The given courses, or without ids the caller's, that the caller may enter; a course
+    it may not enter (or that does not exist) is a warning, as Moodle's ``*_by_courses``
+    functions answer."""
+    site = ctx.site
+    ids = course_ids or sorted(site.courses_of_user.get(ctx.caller.userid, set()))
+    courses: list[Course] = []
+    warnings: list[Any] = []
+    for course_id in ids:
+        course = site.courses.get(course_id)
+        if course is None or not access.can_enter_course(site, ctx.caller, course_id):
+            warnings.append(
+                {
+                    "item": "course",
+                    "itemid": course_id,
+                    "warningcode": "1",
+                    "message": "No access rights in course context",
+                }
+            )
+            continue
+        courses.append(course)
+    return courses, warnings

@@ -6,6 +6,7 @@ from typing import Any
 
 from sandbox import access, completion
 from sandbox.functions.common import (
+    courses_by_ids,
     feedback_item_record,
     module_instance,
     require_course_login,
@@ -160,21 +161,9 @@ def get_feedbacks_by_courses(ctx: CallContext, params: dict[str, Any]) -> dict[s
     course); a course the caller may not enter is left out with a warning.
     """
     site = ctx.site
-    course_ids = params["courseids"] or sorted(site.courses_of_user.get(ctx.caller.userid, set()))
+    courses, warnings = courses_by_ids(ctx, params["courseids"])
     feedbacks: list[dict[str, Any]] = []
-    warnings: list[dict[str, Any]] = []
-    for course_id in course_ids:
-        course = site.courses.get(course_id)
-        if course is None or not access.can_enter_course(site, ctx.caller, course_id):
-            warnings.append(
-                {
-                    "item": "course",
-                    "itemid": course_id,
-                    "warningcode": "1",
-                    "message": "No access rights in course context",
-                }
-            )
-            continue
+    for course in courses:
         feedbacks.extend(
             _feedback_record(activity)
             for activity in site.course_activities(course)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from sandbox import access, completion, errors
-from sandbox.functions.common import module_instance
+from sandbox.functions.common import courses_by_ids, module_instance
 from sandbox.params import M, Need, Param, S, Single, V, Value, default
 from sandbox.registry import CallContext, ws_function
 from sandbox.state import Activity, QuizAttempt
@@ -80,21 +80,9 @@ def _quiz_record(activity: Activity, section_number: int) -> dict[str, Any]:
 def get_quizzes_by_courses(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     """The quizzes of the given (or the caller's) courses."""
     site = ctx.site
-    course_ids = params["courseids"] or sorted(site.courses_of_user.get(ctx.caller.userid, set()))
+    courses, warnings = courses_by_ids(ctx, params["courseids"])
     quizzes: list[dict[str, Any]] = []
-    warnings: list[dict[str, Any]] = []
-    for course_id in course_ids:
-        course = site.courses.get(course_id)
-        if course is None or not access.can_enter_course(site, ctx.caller, course_id):
-            warnings.append(
-                {
-                    "item": "course",
-                    "itemid": course_id,
-                    "warningcode": "1",
-                    "message": "No access rights in course context",
-                }
-            )
-            continue
+    for course in courses:
         for activity in site.course_activities(course):
             if activity.modname == "quiz":
                 number = site.sections[activity.section].number
