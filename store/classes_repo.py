@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, delete, insert, update
+from sqlalchemy import bindparam, delete, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, SQLModel, col, select
 
@@ -25,6 +25,7 @@ from roster.allocation import (
 )
 from roster.homes import allocate_home_first, next_homes
 from roster.reporters import AllocStaff, StaffAssignment, StaffRole, assign_staff
+from store.bulk import insert_rows
 from store.models import ClassStaff, Person, School, TrainingClass
 from sync.safety import NeedsAccept, Thresholds, check_class_moves
 
@@ -34,6 +35,9 @@ REFERENCE = "reference"
 REFERENCE_SUFFIX = "-KN"
 # Rows per bulk statement.
 CHUNK = 2000
+# Columns of the rows given to insert_rows: classmember and classhistory, staffhistory.
+_SEAT_COLUMNS = ("run_id", "identity_code", "kind", "class_id")
+_STAFF_HOME_COLUMNS = ("run_id", "class_id", "identity_code", "role")
 
 
 @dataclass
@@ -247,7 +251,7 @@ def _save_staff_homes(
     """
     table = SQLModel.metadata.tables["staffhistory"]
     replaced: list[dict[str, Any]] = []
-    added: list[dict[str, Any]] = []
+    added: list[tuple[str, str, str, str]] = []
     for class_staff in assignment.classes:
         home = homes.get(class_staff.class_id, {})
         if home and any(code in active_staff for code in home):
@@ -258,19 +262,11 @@ def _save_staff_homes(
             (StaffRole.REPORTER, class_staff.reporters),
             (StaffRole.ASSISTANT, class_staff.assistants),
         ):
-            added.extend(
-                {
-                    "run_id": run_id,
-                    "class_id": class_staff.class_id,
-                    "identity_code": code,
-                    "role": role.value,
-                }
-                for code in people
-            )
+            added.extend((run_id, class_staff.class_id, code, role.value) for code in people)
     where = (table.c.run_id == run_id) & (table.c.class_id == bindparam("b_class"))
-    for statement, rows in ((delete(table).where(where), replaced), (insert(table), added)):
-        for start in range(0, len(rows), CHUNK):
-            session.execute(statement, rows[start : start + CHUNK])
+    for start in range(0, len(replaced), CHUNK):
+        session.execute(delete(table).where(where), replaced[start : start + CHUNK])
+    insert_rows(session, table, _STAFF_HOME_COLUMNS, added)
 
 
 def _stored_seats(session: Session, table_name: str, run_id: str) -> dict[tuple[str, str], str]:
@@ -294,15 +290,13 @@ def _save_homes(
     A home class stays while it is closed and the learner's group is unchanged (it may
     reopen); otherwise the learner's class becomes their home.
     """
-    new: list[dict[str, Any]] = []
+    new: list[tuple[str, str, str, str]] = []
     changed: list[dict[str, Any]] = []
     for kind, allocation in ((MAIN, result.main), (REFERENCE, result.reference)):
         before = _of_kind(homes, kind)
         for code, class_id in sorted(next_homes(allocation, before).items()):
             if code not in before:
-                new.append(
-                    {"run_id": run_id, "identity_code": code, "kind": kind, "class_id": class_id}
-                )
+                new.append((run_id, code, kind, class_id))
             else:
                 changed.append({"b_code": code, "b_kind": kind, "class_id": class_id})
     table = SQLModel.metadata.tables["classhistory"]
@@ -311,12 +305,10 @@ def _save_homes(
         & (table.c.identity_code == bindparam("b_code"))
         & (table.c.kind == bindparam("b_kind"))
     )
-    for statement, rows in (
-        (insert(table), new),
-        (update(table).where(where).values(class_id=bindparam("class_id")), changed),
-    ):
-        for start in range(0, len(rows), CHUNK):
-            session.execute(statement, rows[start : start + CHUNK])
+    insert_rows(session, table, _SEAT_COLUMNS, new)
+    statement = update(table).where(where).values(class_id=bindparam("class_id"))
+    for start in range(0, len(changed), CHUNK):
+        session.execute(statement, changed[start : start + CHUNK])
 
 
 def _save(
@@ -356,7 +348,7 @@ def _save(
     }
     table = SQLModel.metadata.tables["classmember"]
     new = [
-        {"run_id": run.id, "identity_code": pid, "kind": kind, "class_id": cid}
+        (run.id, pid, kind, cid)
         for (pid, kind), cid in sorted(wanted_seats.items())
         if (pid, kind) not in seats
     ]
@@ -373,8 +365,8 @@ def _save(
         & (table.c.identity_code == bindparam("b_code"))
         & (table.c.kind == bindparam("b_kind"))
     )
+    insert_rows(session, table, _SEAT_COLUMNS, new)
     for statement, rows in (
-        (insert(table), new),
         (update(table).where(where).values(class_id=bindparam("class_id")), moved),
         (delete(table).where(where), gone),
     ):
