@@ -260,6 +260,8 @@ def _is_merged(item: Reason) -> bool:
 def _ordered(reasons: Iterable[Reason]) -> tuple[Reason, ...]:
     """Rejections first, then exclusions, then notes; no reason twice."""
     unique = list(dict.fromkeys(reasons))
+    if len(unique) < 2:  # most rows: nothing to order
+        return tuple(unique)
     return tuple(sorted(unique, key=lambda r: _EFFECT_ORDER[r.code.effect]))
 
 

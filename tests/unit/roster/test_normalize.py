@@ -79,6 +79,11 @@ def test_clean_text_fast_path_agrees_with_the_full_cleaning(text: str) -> None:
     assert clean_text(text) == _full_cleaning(text)
 
 
+@given(st.text() | VIETNAMESE_TEXT | st.text(alphabet=" \t\u00a0\u200bab", max_size=6))
+def test_cell_text_fast_path_agrees_with_the_full_cleaning(text: str) -> None:
+    assert cell_text(text) == _full_cleaning(text)
+
+
 @pytest.mark.parametrize(
     "text",
     ["Lan\u00a0Anh", "Lan\u200bAnh", "Lan\u3000Anh", "Lan\x85", " Lan", "Lan  Anh", "Lan\u202e"],
