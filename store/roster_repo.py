@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Table, bindparam, update
@@ -169,6 +170,7 @@ def desired_people(result: ImportResult) -> dict[str, dict[str, Any]]:
 
 def save_schools(session: Session, result: ImportResult) -> None:
     stored = {s.code: s for s in session.exec(select(School))}
+    new: list[tuple[str, ...]] = []  # bulk: a new SQLModel object costs ~0.2 ms (3,000 schools)
     for school in result.schools:
         row = stored.get(school.code)
         values = {
@@ -178,11 +180,12 @@ def save_schools(session: Session, result: ImportResult) -> None:
             "cluster": school.cluster,
         }
         if row is None:
-            session.add(School(code=school.code, **values))
+            new.append((school.code, *values.values()))
         elif any(getattr(row, k) != v for k, v in values.items()):
             for name, value in values.items():
                 setattr(row, name, value)
             session.add(row)
+    insert_rows(session, _table("school"), ("code", "name", "kind", "district", "cluster"), new)
 
 
 # Rows per INSERT/UPDATE statement: executemany in chunks keeps memory flat.
@@ -334,11 +337,12 @@ def _write_people(session: Session, people: PeoplePlan, import_id: int) -> None:
     stamp = {"last_import_id": import_id}
     if people.inserts:
         given = ("identity_code", *COMPARED_FIELDS, "left_at", "updated_at")
+        values = itemgetter(*given)
         insert_rows(
             session,
             table,
             (*given, "last_import_id"),
-            ((*(row[name] for name in given), import_id) for row in people.inserts),
+            ((*values(row), import_id) for row in people.inserts),
         )
     if people.updates:
         names = [*COMPARED_FIELDS, "updated_at", "last_import_id", "left_at"]
