@@ -27,6 +27,8 @@ _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 def hidden_characters(value: str) -> list[str]:
     """The invisible, bidirectional-control and control characters in ``value``, as
     ``U+XXXX`` (each once, in order): what :func:`clean_text` removes silently."""
+    if value.isprintable():  # every such character is non-printable: most values
+        return []
     found = dict.fromkeys(f"U+{ord(c):04X}" for c in _INVISIBLE.findall(value))
     return list(found)
 
