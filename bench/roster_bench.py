@@ -95,6 +95,8 @@ class Breakdown:
         ("store.classes_repo", "assign_staff"),
         ("store.classes_repo", "_save"),
         ("store.classes_repo", "_save_staff_homes"),
+        ("store.roster_repo", "insert_rows"),
+        ("store.classes_repo", "insert_rows"),
         ("roster.report", "_write_summary"),
         ("roster.report", "_write_status_sheet"),
         ("sqlalchemy.orm.session", "Session.flush"),

@@ -64,6 +64,10 @@ def moves_since(
     current: Mapping[str, str], home: Mapping[str, str], allocation: Allocation
 ) -> tuple[Move, ...]:
     """Who changed class against the stored seats ``current`` (newcomers and leavers too)."""
+    if not current and not home:
+        # A first allocation: every seat is new, as ``allocate`` (given no previous class)
+        # already said; 110,000 Move objects not made twice.
+        return allocation.moves
     reasons = {move.person_id: move.reason for move in allocation.moves}
     moves: list[Move] = []
     for code in sorted(set(current) | set(allocation.class_of)):

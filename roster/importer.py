@@ -259,7 +259,10 @@ def _is_merged(item: Reason) -> bool:
 
 def _ordered(reasons: Iterable[Reason]) -> tuple[Reason, ...]:
     """Rejections first, then exclusions, then notes; no reason twice."""
-    unique = list(dict.fromkeys(reasons))
+    items = tuple(reasons)
+    if len(items) < 2:  # most rows: nothing to order or merge
+        return items
+    unique = list(dict.fromkeys(items))
     return tuple(sorted(unique, key=lambda r: _EFFECT_ORDER[r.code.effect]))
 
 

@@ -300,7 +300,20 @@ class _PlainValues:
         shared = self.shared
         if len(shared) < len(cells):
             shared.extend({} for _ in range(len(cells) - len(shared)))
-        return tuple([self.value(v, shared, i) for i, v in enumerate(cells)])
+        values: list[CellValue] = []
+        append = values.append
+        for column, cell in enumerate(cells):
+            if type(cell) is not str:
+                append(self.value(cell, shared, column))
+            elif not cell:
+                append(None)
+            elif (seen := shared[column]) is None:
+                append(cell)
+            else:  # text, most cells: inlined from value() (2 million cells)
+                append(seen.setdefault(cell, cell))
+                if len(seen) > self.MAX_SHARED:
+                    shared[column] = None
+        return tuple(values)
 
     def value(self, cell: object, shared: list[dict[str, str] | None], column: int) -> CellValue:
         kind = type(cell)

@@ -190,9 +190,11 @@ def reason(code: ReasonCode, message: str | None = None) -> Reason:
 
 def status_of(reasons: Iterable[Reason]) -> Status:
     """Any rejection -> rejected; else any exclusion -> excluded; else imported."""
-    effects = {r.code.effect for r in reasons}
-    if Effect.REJECT in effects:
-        return Status.REJECTED
-    if Effect.EXCLUDE in effects:
-        return Status.EXCLUDED
-    return Status.IMPORTED
+    status = Status.IMPORTED
+    for item in reasons:  # twice per row: no set built, stops at the first rejection
+        effect = item.code.effect
+        if effect is Effect.REJECT:
+            return Status.REJECTED
+        if effect is Effect.EXCLUDE:
+            status = Status.EXCLUDED
+    return status

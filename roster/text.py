@@ -27,6 +27,8 @@ _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 def hidden_characters(value: str) -> list[str]:
     """The invisible, bidirectional-control and control characters in ``value``, as
     ``U+XXXX`` (each once, in order): what :func:`clean_text` removes silently."""
+    if value.isprintable():  # every such character is non-printable: most values
+        return []
     found = dict.fromkeys(f"U+{ord(c):04X}" for c in _INVISIBLE.findall(value))
     return list(found)
 
@@ -48,9 +50,9 @@ def _is_clean(value: str) -> bool:
     return (
         value.isprintable()
         and "  " not in value
-        and not value.startswith(" ")
-        and not value.endswith(" ")
-        and unicodedata.is_normalized("NFC", value)
+        and value[:1] != " "
+        and value[-1:] != " "
+        and (value.isascii() or unicodedata.is_normalized("NFC", value))
     )
 
 
@@ -73,7 +75,15 @@ def cell_text(value: object) -> str:
 
     Integral floats (``7043896584.0``) lose their ``.0``, dates are written ``dd/mm/yyyy``.
     """
-    if type(value) is str:  # the most common case first
+    if type(value) is str:  # the most common case first: _is_clean inlined (2 million cells)
+        if (
+            value.isprintable()
+            and "  " not in value
+            and value[:1] != " "
+            and value[-1:] != " "
+            and (value.isascii() or unicodedata.is_normalized("NFC", value))
+        ):
+            return value
         return clean_text(value)
     if value is None:
         return ""

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, delete, insert, update
+from sqlalchemy import bindparam, delete, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, SQLModel, col, select
 
@@ -25,7 +25,8 @@ from roster.allocation import (
 )
 from roster.homes import allocate_home_first, next_homes
 from roster.reporters import AllocStaff, StaffAssignment, StaffRole, assign_staff
-from store.models import ClassStaff, Person, School, TrainingClass
+from store.bulk import insert_rows
+from store.models import ClassStaff, School, TrainingClass
 from sync.safety import NeedsAccept, Thresholds, check_class_moves
 
 MAIN = "main"
@@ -34,6 +35,20 @@ REFERENCE = "reference"
 REFERENCE_SUFFIX = "-KN"
 # Rows per bulk statement.
 CHUNK = 2000
+# Columns of the rows given to insert_rows: classmember and classhistory, staffhistory.
+_SEAT_COLUMNS = ("run_id", "identity_code", "kind", "class_id")
+_STAFF_HOME_COLUMNS = ("run_id", "class_id", "identity_code", "role")
+_CLASS_COLUMNS = (
+    "id",
+    "run_id",
+    "level",
+    "audience",
+    "subject",
+    "ordinal",
+    "name",
+    "kind",
+    "grading_extension_days",
+)
 
 
 @dataclass
@@ -97,7 +112,8 @@ def run_people(session: Session, run: RunSettings) -> list[RunPerson]:
         person.c.level.in_(run.levels),
         person.c.audience.in_(run.audiences),
     )
-    return [RunPerson(*row) for row in session.execute(statement)]
+    # All rows at once (fetchall), each tuple made a RunPerson: not one fetch per row.
+    return list(map(RunPerson._make, session.execute(statement).all()))
 
 
 def main_learners(people: Iterable[RunPerson], clusters: dict[str, str]) -> list[AllocLearner]:
@@ -141,21 +157,31 @@ def reference_learners(
 
 
 def staff_pool(session: Session, clusters: dict[str, str]) -> list[AllocStaff]:
-    statement = select(Person).where(
-        col(Person.status) == "active",
-        col(Person.is_core_staff).is_(True),
-        col(Person.staff_role) != "",
+    person = SQLModel.metadata.tables["person"]
+    statement = sa_select(
+        person.c.identity_code,
+        person.c.staff_level,
+        person.c.level,
+        person.c.staff_subject,
+        person.c.staff_role,
+        person.c.school_code,
+    ).where(
+        person.c.status == "active",
+        person.c.is_core_staff.is_(True),
+        person.c.staff_role != "",
     )
     return [
         AllocStaff(
-            person_id=p.identity_code,
-            level=p.staff_level or p.level,
-            subject=p.staff_subject,
-            role=StaffRole(p.staff_role),
-            school_code=p.school_code,
-            cluster=clusters.get(p.school_code, ""),
+            person_id=code,
+            level=staff_level or level,
+            subject=staff_subject,
+            role=StaffRole(staff_role),
+            school_code=school_code,
+            cluster=clusters.get(school_code, ""),
         )
-        for p in session.exec(statement)
+        for code, staff_level, level, staff_subject, staff_role, school_code in session.execute(
+            statement
+        ).all()
     ]
 
 
@@ -247,7 +273,7 @@ def _save_staff_homes(
     """
     table = SQLModel.metadata.tables["staffhistory"]
     replaced: list[dict[str, Any]] = []
-    added: list[dict[str, Any]] = []
+    added: list[tuple[str, str, str, str]] = []
     for class_staff in assignment.classes:
         home = homes.get(class_staff.class_id, {})
         if home and any(code in active_staff for code in home):
@@ -258,19 +284,11 @@ def _save_staff_homes(
             (StaffRole.REPORTER, class_staff.reporters),
             (StaffRole.ASSISTANT, class_staff.assistants),
         ):
-            added.extend(
-                {
-                    "run_id": run_id,
-                    "class_id": class_staff.class_id,
-                    "identity_code": code,
-                    "role": role.value,
-                }
-                for code in people
-            )
+            added.extend((run_id, class_staff.class_id, code, role.value) for code in people)
     where = (table.c.run_id == run_id) & (table.c.class_id == bindparam("b_class"))
-    for statement, rows in ((delete(table).where(where), replaced), (insert(table), added)):
-        for start in range(0, len(rows), CHUNK):
-            session.execute(statement, rows[start : start + CHUNK])
+    for start in range(0, len(replaced), CHUNK):
+        session.execute(delete(table).where(where), replaced[start : start + CHUNK])
+    insert_rows(session, table, _STAFF_HOME_COLUMNS, added)
 
 
 def _stored_seats(session: Session, table_name: str, run_id: str) -> dict[tuple[str, str], str]:
@@ -294,15 +312,13 @@ def _save_homes(
     A home class stays while it is closed and the learner's group is unchanged (it may
     reopen); otherwise the learner's class becomes their home.
     """
-    new: list[dict[str, Any]] = []
+    new: list[tuple[str, str, str, str]] = []
     changed: list[dict[str, Any]] = []
     for kind, allocation in ((MAIN, result.main), (REFERENCE, result.reference)):
         before = _of_kind(homes, kind)
         for code, class_id in sorted(next_homes(allocation, before).items()):
             if code not in before:
-                new.append(
-                    {"run_id": run_id, "identity_code": code, "kind": kind, "class_id": class_id}
-                )
+                new.append((run_id, code, kind, class_id))
             else:
                 changed.append({"b_code": code, "b_kind": kind, "class_id": class_id})
     table = SQLModel.metadata.tables["classhistory"]
@@ -311,12 +327,10 @@ def _save_homes(
         & (table.c.identity_code == bindparam("b_code"))
         & (table.c.kind == bindparam("b_kind"))
     )
-    for statement, rows in (
-        (insert(table), new),
-        (update(table).where(where).values(class_id=bindparam("class_id")), changed),
-    ):
-        for start in range(0, len(rows), CHUNK):
-            session.execute(statement, rows[start : start + CHUNK])
+    insert_rows(session, table, _SEAT_COLUMNS, new)
+    statement = update(table).where(where).values(class_id=bindparam("class_id"))
+    for start in range(0, len(changed), CHUNK):
+        session.execute(statement, changed[start : start + CHUNK])
 
 
 def _save(
@@ -330,6 +344,7 @@ def _save(
     wanted_classes: dict[str, tuple[AllocatedClass, str]] = {
         k.class_id: (k, MAIN) for k in result.main.classes
     } | {k.class_id: (k, REFERENCE) for k in result.reference.classes}
+    new_classes: list[tuple[Any, ...]] = []
     for class_id, (klass, kind) in sorted(wanted_classes.items()):
         name = klass.display_name + (" (kiêm nhiệm)" if kind == REFERENCE else "")
         row = stored.get(class_id)
@@ -342,21 +357,22 @@ def _save(
             "name": name,
             "kind": kind,
         }
-        if row is None:
-            session.add(TrainingClass(id=class_id, **values))
+        if row is None:  # a bulk insert: an ORM object costs ~100 us (2,000+ classes a run)
+            new_classes.append((class_id, *values.values(), 0))
             written["classes"] += 1
         elif any(getattr(row, k) != v for k, v in values.items()):
             for key, value in values.items():
                 setattr(row, key, value)
             session.add(row)
             written["classes"] += 1
+    insert_rows(session, SQLModel.metadata.tables["trainingclass"], _CLASS_COLUMNS, new_classes)
     session.flush()
     wanted_seats = {(pid, MAIN): cid for pid, cid in result.main.class_of.items()} | {
         (pid, REFERENCE): cid for pid, cid in result.reference.class_of.items()
     }
     table = SQLModel.metadata.tables["classmember"]
     new = [
-        {"run_id": run.id, "identity_code": pid, "kind": kind, "class_id": cid}
+        (run.id, pid, kind, cid)
         for (pid, kind), cid in sorted(wanted_seats.items())
         if (pid, kind) not in seats
     ]
@@ -373,8 +389,8 @@ def _save(
         & (table.c.identity_code == bindparam("b_code"))
         & (table.c.kind == bindparam("b_kind"))
     )
+    insert_rows(session, table, _SEAT_COLUMNS, new)
     for statement, rows in (
-        (insert(table), new),
         (update(table).where(where).values(class_id=bindparam("class_id")), moved),
         (delete(table).where(where), gone),
     ):
@@ -406,10 +422,11 @@ def _save_staff(
         for pid in class_staff.assistants:
             wanted[(class_staff.class_id, pid)] = StaffRole.ASSISTANT.value
     added = removed = 0
+    new: list[tuple[str, str, str]] = []
     for key, role in sorted(wanted.items()):
         row = stored.get(key)
         if row is None:
-            session.add(ClassStaff(class_id=key[0], identity_code=key[1], role=role))
+            new.append((*key, role))
             added += 1
         elif row.role != role:
             row.role = role
@@ -419,4 +436,6 @@ def _save_staff(
         if key not in wanted:
             session.delete(row)
             removed += 1
+    table = SQLModel.metadata.tables["classstaff"]
+    insert_rows(session, table, ("class_id", "identity_code", "role"), new)
     return {"staff": added, "staff_removed": removed}

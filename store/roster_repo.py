@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, update
+from sqlalchemy import Table, bindparam, update
 from sqlalchemy.sql.expression import Executable
 from sqlmodel import Session, SQLModel, col, select
 
 from roster.model import CoreRole, CoreStaff, Exemption, ImportResult, Learner
 from roster.reasons import Status
+from store.bulk import insert_rows
 from store.models import Person, RosterImport, School
 from sync.safety import NeedsAccept, Thresholds, check_import
 
@@ -168,6 +170,7 @@ def desired_people(result: ImportResult) -> dict[str, dict[str, Any]]:
 
 def save_schools(session: Session, result: ImportResult) -> None:
     stored = {s.code: s for s in session.exec(select(School))}
+    new: list[tuple[str, ...]] = []  # bulk: a new SQLModel object costs ~0.2 ms (3,000 schools)
     for school in result.schools:
         row = stored.get(school.code)
         values = {
@@ -177,11 +180,12 @@ def save_schools(session: Session, result: ImportResult) -> None:
             "cluster": school.cluster,
         }
         if row is None:
-            session.add(School(code=school.code, **values))
+            new.append((school.code, *values.values()))
         elif any(getattr(row, k) != v for k, v in values.items()):
             for name, value in values.items():
                 setattr(row, name, value)
             session.add(row)
+    insert_rows(session, _table("school"), ("code", "name", "kind", "district", "cluster"), new)
 
 
 # Rows per INSERT/UPDATE statement: executemany in chunks keeps memory flat.
@@ -238,31 +242,36 @@ def save_import(
     return record, people.changes
 
 
+_OUTCOME_COLUMNS = (
+    "import_id",
+    "source_file",
+    "sheet",
+    "row_number",
+    "identity_code",
+    "status",
+    "reasons",
+    "original",
+)
+
+
 def _save_outcomes(session: Session, result: ImportResult, import_id: int) -> None:
-    statement = insert(_table("rowoutcome"))
-    outcomes = result.outcomes
-    for start in range(0, len(outcomes), CHUNK):
-        session.execute(
-            statement,
-            [
-                {
-                    "import_id": import_id,
-                    "source_file": outcome.source.file,
-                    "sheet": outcome.source.sheet or "",
-                    "row_number": outcome.source.row,
-                    "identity_code": outcome.identity_code or "",
-                    "status": outcome.status.value,
-                    "reasons": [
-                        {"code": r.code.value, "message": r.message} for r in outcome.reasons
-                    ],
-                    "original": {
-                        column: value if type(value) in _JSON_TYPES else _jsonable(value)
-                        for column, value in zip(outcome.columns, outcome.values, strict=False)
-                    },
-                }
-                for outcome in outcomes[start : start + CHUNK]
-            ],
+    rows = (
+        (
+            import_id,
+            outcome.source.file,
+            outcome.source.sheet or "",
+            outcome.source.row,
+            outcome.identity_code or "",
+            outcome.status.value,
+            [{"code": r.code.value, "message": r.message} for r in outcome.reasons],
+            {
+                column: value if type(value) in _JSON_TYPES else _jsonable(value)
+                for column, value in zip(outcome.columns, outcome.values, strict=False)
+            },
         )
+        for outcome in result.outcomes
+    )
+    insert_rows(session, _table("rowoutcome"), _OUTCOME_COLUMNS, rows)
 
 
 @dataclass
@@ -326,9 +335,15 @@ def plan_people(session: Session, result: ImportResult, now: dt.datetime) -> Peo
 def _write_people(session: Session, people: PeoplePlan, import_id: int) -> None:
     table = _table("person")
     stamp = {"last_import_id": import_id}
-    for start in range(0, len(people.inserts), CHUNK):  # stamped chunk by chunk: flat memory
-        chunk = people.inserts[start : start + CHUNK]
-        session.execute(insert(table), [{**row, **stamp} for row in chunk])
+    if people.inserts:
+        given = ("identity_code", *COMPARED_FIELDS, "left_at", "updated_at")
+        values = itemgetter(*given)
+        insert_rows(
+            session,
+            table,
+            (*given, "last_import_id"),
+            ((*values(row), import_id) for row in people.inserts),
+        )
     if people.updates:
         names = [*COMPARED_FIELDS, "updated_at", "last_import_id", "left_at"]
         statement = (

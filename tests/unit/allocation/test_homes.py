@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from roster.allocation import MoveReason, allocate
+from roster.allocation import Move, MoveReason, allocate
 from roster.homes import allocate_home_first, moves_since, next_homes
 from tests.unit.allocation.builders import RUN, TOAN, VAN, learner, school_block, with_key
 
@@ -98,3 +98,14 @@ def test_a_changed_subject_changes_the_home() -> None:
     (move,) = moves_since(first.class_of, first.class_of, second)
     assert move.reason is MoveReason.GROUP_CHANGED
     assert TOAN.class_prefix(RUN) in move.from_class  # type: ignore[operator]
+
+
+def test_a_first_allocation_states_every_seat_as_new() -> None:
+    first = allocate_home_first(province(), RUN, {}, {}, max_class_size=50)
+    expected = tuple(
+        Move(code, None, class_id, MoveReason.NEW)
+        for code, class_id in sorted(first.class_of.items())
+    )
+    assert len(expected) == 101
+    assert first.moves == expected
+    assert moves_since({}, {}, first) == expected

@@ -26,7 +26,8 @@ from roster.normalize import (
     parse_level,
     split_full_name,
 )
-from roster.text import _INVISIBLE, _SPACES, cell_text, clean_text, fold
+from roster.reasons import Effect, ReasonCode, Status, reason, status_of
+from roster.text import _INVISIBLE, _SPACES, cell_text, clean_text, fold, hidden_characters
 
 NFD: Literal["NFD"] = "NFD"
 VIETNAMESE_TEXT = st.text(
@@ -77,6 +78,11 @@ def _full_cleaning(value: str) -> str:
 @given(st.text() | VIETNAMESE_TEXT)
 def test_clean_text_fast_path_agrees_with_the_full_cleaning(text: str) -> None:
     assert clean_text(text) == _full_cleaning(text)
+
+
+@given(st.text() | VIETNAMESE_TEXT | st.text(alphabet=" \t\u00a0\u200bab", max_size=6))
+def test_cell_text_fast_path_agrees_with_the_full_cleaning(text: str) -> None:
+    assert cell_text(text) == _full_cleaning(text)
 
 
 @pytest.mark.parametrize(
@@ -371,3 +377,29 @@ def test_parse_gender() -> None:
 )
 def test_parse_flag(typed: object, flag: bool) -> None:
     assert parse_flag(typed) is flag
+
+
+def test_every_hidden_character_is_non_printable() -> None:
+    """What the fast paths of clean_text, cell_text and hidden_characters rely on."""
+    hidden = [chr(c) for c in range(0x110000) if _INVISIBLE.fullmatch(chr(c))]
+    assert len(hidden) > 60
+    assert not [c for c in hidden if c.isprintable()]
+
+
+@given(st.text() | VIETNAMESE_TEXT | st.text(alphabet="a \u200b\u202e\x07\u00ad", max_size=6))
+def test_hidden_characters_fast_path_agrees_with_a_full_scan(text: str) -> None:
+    found = dict.fromkeys(f"U+{ord(c):04X}" for c in _INVISIBLE.findall(text))
+    assert hidden_characters(text) == list(found)
+
+
+@given(st.lists(st.sampled_from(list(ReasonCode)), max_size=4))
+def test_status_of_is_the_strongest_effect(codes: list[ReasonCode]) -> None:
+    effects = {code.effect for code in codes}
+    expected = (
+        Status.REJECTED
+        if Effect.REJECT in effects
+        else Status.EXCLUDED
+        if Effect.EXCLUDE in effects
+        else Status.IMPORTED
+    )
+    assert status_of(reason(code) for code in codes) is expected
