@@ -145,14 +145,8 @@ def simulate_module_run(ctx: AppContext, run: RunSettings) -> None:
     zone = ctx.settings.site_zone()
     timeline = run_timeline(run, zone)
     console.rule(f"5. Mô phỏng đợt {run.id}: daemon chạy trên thời gian giả lập")
-    clock = ctx.clock if isinstance(ctx.clock, SimulatedClock) else None
-    if clock is None:
-        clock = SimulatedClock(timeline.provisioning_at, speed=0)
-        ctx.clock = clock
+    clock = ctx.clock if isinstance(ctx.clock, SimulatedClock) else simulated_clock(ctx, run)
     sandbox = ctx.sandbox() if ctx.settings.lms.is_sandbox else None
-    if sandbox is not None:
-        simulated = clock
-        sandbox.clock = lambda: simulated.now().timestamp()
     daemon = Daemon(ctx, clock=clock, cadence=DEMO_CADENCE)
     try:
         daemon.start()
@@ -231,30 +225,29 @@ def _summary(item: Ran) -> str:
     counts = item.counts
     if item.job_id.startswith("sync:"):
         return f"{counts.get('done', 0)} lệnh ghi LMS"
+    outcomes = (
+        f"{counts.get('completed', 0)} hoàn thành, {counts.get('not_completed', 0)} chưa, "
+        f"{counts.get('exempt', 0)} miễn"
+    )
     if item.job_id.startswith("pull:"):
-        return (
-            f"{counts.get('completed', 0)} hoàn thành, {counts.get('not_completed', 0)} chưa, "
-            f"{counts.get('exempt', 0)} miễn"
-        )
+        return outcomes
     if item.job_id == "inbox":
         return f"{counts.get('imported', 0)} dòng đã nhập"
     if item.job_id.startswith("remind:"):
         return f"{counts.get('sent', 0)} tin nhắn nhắc chấm bài"
     if item.job_id.startswith("close:"):
-        return (
-            f"{counts.get('completed', 0)} hoàn thành, {counts.get('not_completed', 0)} chưa, "
-            f"{counts.get('exempt', 0)} miễn; {counts.get('files', 0)} tệp danh sách"
-        )
+        return f"{outcomes}; {counts.get('files', 0)} tệp danh sách"
     return ""
 
 
-def simulated_clock(ctx: AppContext) -> SimulatedClock:
-    """The demo's clock: the first run's provisioning time, moved on only by the daemon.
-    The sandbox LMS keeps the same time, so what it records is dated in the run."""
-    first = ctx.settings.runs[0] if ctx.settings.runs else None
+def simulated_clock(ctx: AppContext, run: RunSettings | None = None) -> SimulatedClock:
+    """The demo's clock: ``run``'s (default: the first run's) provisioning time, moved on
+    only by the daemon. The sandbox LMS keeps the same time, so what it records is dated
+    in the run."""
+    run = run or (ctx.settings.runs[0] if ctx.settings.runs else None)
     start = (
-        run_timeline(first, ctx.settings.site_zone()).provisioning_at
-        if first is not None
+        run_timeline(run, ctx.settings.site_zone()).provisioning_at
+        if run is not None
         else ctx.clock.now()
     )
     clock = SimulatedClock(start, speed=0)
