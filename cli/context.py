@@ -14,9 +14,7 @@ from typing import TextIO
 
 from rich.console import Console
 
-from app.root import SANDBOX_STATE_FILE as SANDBOX_STATE_FILE
 from app.root import App
-from app.root import RedactingFilter as RedactingFilter
 from config.settings import SettingsError
 from connector.redact import Redactor
 

@@ -22,13 +22,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from app.root import SANDBOX_STATE_FILE
 from cli.context import (
     EXIT_LMS,
     EXIT_NEEDS_ACCEPT,
     EXIT_OK,
     EXIT_PROBLEMS,
     EXIT_SETTINGS,
-    SANDBOX_STATE_FILE,
     AppContext,
     RedactingStream,
     print_json_error,
