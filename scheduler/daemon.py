@@ -48,6 +48,7 @@ from scheduler.jobs import (
 from scheduler.lock import Holder, Me
 from scheduler.tasks import JobFunction, JobOutcome, registry
 from scheduler.timeline import RunTimeline, run_timeline
+from store.closing_repo import closed_runs
 from store.daemon_repo import (
     acquire_lock,
     finish_job,
@@ -90,8 +91,12 @@ def timelines(app: App) -> list[RunTimeline]:
     return [run_timeline(run, zone, extensions[run.id]) for run in app.settings.runs]
 
 
-def job_specs(app: App, kinds: Collection[JobKind]) -> list[JobSpec]:
-    return all_jobs(timelines(app), cadence_of(app), kinds)
+def job_specs(
+    app: App, kinds: Collection[JobKind], cadence: Cadence | None = None
+) -> list[JobSpec]:
+    """The daemon's jobs; a run whose closing is done has none left to run."""
+    closed = closed_runs(app.engine())
+    return all_jobs(timelines(app), cadence or cadence_of(app), kinds, closed)
 
 
 @dataclass(frozen=True)
@@ -193,9 +198,7 @@ class Daemon:
     # -- passes ------------------------------------------------------------------------
 
     def specs(self) -> list[JobSpec]:
-        if self.cadence is not None:
-            return all_jobs(timelines(self.app), self.cadence, self.functions)
-        return job_specs(self.app, self.functions)
+        return job_specs(self.app, self.functions, self.cadence)
 
     def due(self, now: dt.datetime) -> list[DueJob]:
         return due_jobs(self.specs(), job_states(record_views(self.app.engine())), now)

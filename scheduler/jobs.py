@@ -16,6 +16,10 @@ remind      each grading reminder instant (``reminder_days`` at ``reminder_time`
 close       the run's closing instant (its latest grading due)                    never
 ==========  ===================================================================  =========
 
+A run whose closing is done (at its close, or earlier by hand: ``bdtx completion close
+--force``) has no slot left in any of its jobs: its lists are written, nothing more is
+pulled, synced or sent for it.
+
 A job is due when its latest slot at or before ``now`` has no finished record (ok,
 failed or skipped) — so after any downtime each job runs **once** for everything it
 missed, not once per missed slot. A slot stops being due ``stale`` after it when no later
@@ -31,7 +35,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from scheduler.timeline import KeyInstant, RunTimeline
@@ -131,8 +135,18 @@ def _series(start: dt.datetime, end: dt.datetime, every: dt.timedelta) -> list[d
     return slots
 
 
-def run_jobs(timeline: RunTimeline, cadence: Cadence, kinds: Collection[JobKind]) -> list[JobSpec]:
-    """The jobs of one run (only the ``kinds`` the daemon can run)."""
+def run_jobs(
+    timeline: RunTimeline, cadence: Cadence, kinds: Collection[JobKind], *, closed: bool = False
+) -> list[JobSpec]:
+    """The jobs of one run (only the ``kinds`` the daemon can run); ``closed``: the run's
+    closing is done, so its jobs keep their ids (and records) but have no slot left."""
+    specs = _run_jobs(timeline, cadence, kinds)
+    if closed:
+        return [replace(spec, slots=()) for spec in specs]
+    return specs
+
+
+def _run_jobs(timeline: RunTimeline, cadence: Cadence, kinds: Collection[JobKind]) -> list[JobSpec]:
     run = timeline.run_id
     closed = timeline.closed_at
     specs: list[JobSpec] = []
@@ -162,16 +176,20 @@ def run_jobs(timeline: RunTimeline, cadence: Cadence, kinds: Collection[JobKind]
 
 
 def all_jobs(
-    timelines: Iterable[RunTimeline], cadence: Cadence, kinds: Collection[JobKind]
+    timelines: Iterable[RunTimeline],
+    cadence: Cadence,
+    kinds: Collection[JobKind],
+    closed_runs: Collection[str] = (),
 ) -> list[JobSpec]:
-    """Every job of the daemon: the inbox, then each run's."""
+    """Every job of the daemon: the inbox, then each run's (``closed_runs``: the runs whose
+    closing is done)."""
     specs = (
         [JobSpec("inbox", JobKind.INBOX, every=cadence.inbox_every)]
         if JobKind.INBOX in kinds
         else []
     )
     for timeline in sorted(timelines, key=lambda t: (t.start, t.run_id)):
-        specs += run_jobs(timeline, cadence, kinds)
+        specs += run_jobs(timeline, cadence, kinds, closed=timeline.run_id in closed_runs)
     return specs
 
 

@@ -69,6 +69,13 @@ def closing_of(engine: Engine, run_id: str) -> RunClosing | None:
         return closing
 
 
+def closed_runs(engine: Engine) -> set[str]:
+    """The runs whose closing is done."""
+    with session_scope(engine) as session:
+        statement = select(RunClosing.run_id).where(col(RunClosing.status) == "done")
+        return set(session.exec(statement))
+
+
 def save_closing(engine: Engine, closing: RunClosing) -> None:
     """Insert or update the closing record of a run."""
     with session_scope(engine) as session:

@@ -259,3 +259,26 @@ def test_a_run_closed_early_by_hand_says_so_in_the_status(app: App) -> None:
     assert run["phase"] == "grading"
     assert run["phase_label"].endswith("(đã tổng kết)")
     assert run["closing_done_at"] is not None
+
+
+def test_after_a_forced_close_the_daemon_runs_nothing_more_for_the_run(app: App) -> None:
+    """Closed by hand during grading: no pull, re-sync, reminder or second closing follows,
+    even when the daemon was down since before the closing."""
+    calls: Calls = []
+    functions = {kind: recorder(calls, kind.value, ok) for kind in JobKind if kind != JobKind.INBOX}
+    during_grading = PROVISIONING + dt.timedelta(days=26, hours=12)
+    closed_at = during_grading - dt.timedelta(hours=3)
+    save_closing(
+        app.engine(),
+        RunClosing(run_id=M4.id, status="done", started_at=closed_at, finished_at=closed_at),
+    )
+    daemon = daemon_for(app, SimulatedClock(during_grading), functions)
+    try:
+        assert daemon.run_due() == []
+        assert daemon.next_wakeup(during_grading) is None
+    finally:
+        daemon.close()
+    assert calls == []
+    jobs = daemon_status(app, during_grading, list(functions))["jobs"]
+    assert {job["id"] for job in jobs} >= {"pull:M4-2023", "close:M4-2023"}
+    assert all(job["next_at"] is None and not job["due_now"] for job in jobs)

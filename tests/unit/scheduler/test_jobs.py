@@ -191,3 +191,23 @@ def test_extended_class_moves_closing_and_the_last_pull() -> None:
     assert jobs["close:M4-2023"].slots == (vn(10, 5),)
     assert jobs["pull:M4-2023"].slots[-1] == vn(10, 5)
     assert vn(10, 2, 8) in jobs["remind:M4-2023"].slots  # the extended class's own reminder
+
+
+def test_a_closed_run_has_no_job_left_while_another_run_goes_on() -> None:
+    m9 = RunSettings.model_validate({"id": "M9-2023", "module": 9, "start": date(2023, 9, 4)})
+    timelines = [run_timeline(m4(), VN), run_timeline(m9, VN)]
+    records: list[JobRecordView] = []
+    during_grading = vn(9, 25, 12)
+    open_due = {
+        d.spec.id for d in due_jobs(all_jobs(timelines, Cadence(), ALL), {}, during_grading)
+    }
+    assert {"sync:M4-2023", "pull:M4-2023", "sync:M9-2023", "pull:M9-2023"} <= open_due
+
+    closed = all_jobs(timelines, Cadence(), ALL, closed_runs={"M4-2023"})
+    due = {d.spec.id for d in due_jobs(closed, job_states(records), during_grading)}
+    assert not {job for job in due if job.endswith("M4-2023")}
+    assert {"sync:M9-2023", "pull:M9-2023"} <= due
+    m4_jobs = [s for s in closed if s.run_id == "M4-2023"]
+    assert {s.kind for s in m4_jobs} == set(ALL) - {JobKind.INBOX}  # still listed (status)
+    assert all(s.next_slot(during_grading) is None for s in m4_jobs)
+    assert next_wakeup(m4_jobs, {}, during_grading) is None
