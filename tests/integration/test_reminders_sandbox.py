@@ -30,14 +30,13 @@ from store.closing_repo import save_closing
 from store.db import session_scope
 from store.models import (
     ClassStaff,
-    GradingPull,
-    LearnerResult,
     LmsAccount,
     Person,
     RunClosing,
     TrainingClass,
 )
 from store.reminders_repo import Claim, claim, reminders_of
+from tests.grading_seed import Seat, store_pull
 from tests.integration.test_apply_sandbox import lms_for
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -113,11 +112,7 @@ def _seed(engine: Engine, ids: dict[str, int]) -> None:
         session.flush()
         for code, (class_id, role) in STAFF.items():
             session.add(ClassStaff(class_id=class_id, identity_code=code, role=role))
-        pull = GradingPull(run_id=RUN.id, started_at=stamp, finished_at=stamp, status="done")
-        session.add(pull)
-        session.flush()
-        assert pull.id is not None
-        seats = [  # (learner, class, reasons, grade)
+        seats: list[Seat] = [  # (learner, class, reasons, grade)
             ("L1", C1, "not_graded", None),  # waiting
             ("L2", C1, "not_graded", None),  # waiting
             ("L3", C1, "", 8.0),
@@ -125,19 +120,7 @@ def _seed(engine: Engine, ids: dict[str, int]) -> None:
             ("L5", C2, "", 7.0),
             ("L6", C3, "not_graded", None),  # waiting
         ]
-        for learner, class_id, reasons, grade in seats:
-            session.add(
-                LearnerResult(
-                    pull_id=pull.id,
-                    identity_code=learner,
-                    course_idnumber="BDTX-M4-2023-THCS-GV-TOAN",
-                    run_id=RUN.id,
-                    class_code=class_id,
-                    outcome="not_completed" if reasons else "completed",
-                    reasons=reasons,
-                    final_grade=grade,
-                )
-            )
+        store_pull(session, RUN.id, seats, started=stamp, finished=stamp)
 
 
 def _advance(

@@ -21,11 +21,10 @@ from store.deadlines_repo import load_deadline_rows
 from store.models import (
     ClassMember,
     ClassStaff,
-    GradingPull,
-    LearnerResult,
     Person,
     TrainingClass,
 )
+from tests.grading_seed import Seat, store_pull
 
 RUN = RunSettings(id="M4-2023", module=4, start=dt.date(2023, 10, 1))
 C1 = "M4-2023/THCS/GV/Toán/01"
@@ -98,31 +97,10 @@ def _seed(engine: Engine) -> None:
         )
 
 
-def _pull(
-    engine: Engine, status: str, results: list[tuple[str, str, str | None, float | None]]
-) -> None:
-    """``reasons`` None: an exempt seat (stored with no reasons)."""
+def _pull(engine: Engine, status: str, results: list[Seat]) -> None:
     started = dt.datetime(2023, 10, 25, tzinfo=dt.UTC)
     with session_scope(engine) as session:
-        pull = GradingPull(run_id=RUN.id, started_at=started, status=status)
-        session.add(pull)
-        session.flush()
-        assert pull.id is not None
-        for code, class_code, reasons, grade in results:
-            session.add(
-                LearnerResult(
-                    pull_id=pull.id,
-                    identity_code=code,
-                    course_idnumber="BDTX-M4-2023-THCS-GV-TOAN",
-                    run_id=RUN.id,
-                    class_code=class_code,
-                    outcome="exempt"
-                    if reasons is None
-                    else ("not_completed" if reasons else "completed"),
-                    reasons=reasons or "",
-                    final_grade=grade,
-                )
-            )
+        store_pull(session, RUN.id, results, started=started, status=status)
 
 
 @pytest.fixture
