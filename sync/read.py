@@ -7,7 +7,10 @@ every enrolled user's account fields, roles and groups. So:
 1. all categories: 1 call;
 2. the courses of each run category (``core_course_get_courses_by_field`` by category),
    then one look-up per desired course still not found (only on a first provisioning);
-3. the participants of every managed course: 1 call per course;
+3. the participants of every managed course: 1 call per course, without their roles
+   (Moodle runs a query per participant for ``roles``); then the course's staff, the
+   participants holding :data:`STAFF_CAPABILITY`, with their roles: 1 cheap call per
+   course that lists a few assessors. Every other participant is a learner;
 4. the groups of a course only when a desired class was not seen among its members'
    groups (by name, which Moodle keeps unique per course). Moodle reports participants'
    groups only to a service user with ``moodle/site:accessallgroups``; without it, each
@@ -16,7 +19,9 @@ every enrolled user's account fields, roles and groups. So:
    leavers); by e-mail for addresses new to the LMS (new accounts, changed e-mails), and
    by username for accounts about to be created.
 
-A no-change re-sync of a province therefore reads in about ``2 + runs + courses`` calls.
+A no-change re-sync of a province therefore reads in about ``2 + runs + 2 × courses``
+calls, and asks Moodle for no more per participant than the leanest complete read does
+(its ``suspended`` is a column of the user record already loaded).
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from connector.enrol import EnrolledUser
 from connector.lms import MoodleLms
 from connector.users import UserDetails
 from sync.model import (
+    STUDENT_ROLE,
     ActualCourse,
     ActualEnrolment,
     ActualGroup,
@@ -45,12 +51,21 @@ PARTICIPANT_FIELDS = (
     "email",
     "idnumber",
     "suspended",
-    "roles",
     "groups",
 )
 """What the plan compares of every participant. ``suspended`` is a column of the user
-record; ``roles`` costs Moodle a query per participant but is what an enrolment's role
-is checked against."""
+record Moodle has already loaded; ``roles`` is not asked here (a query per participant
+in Moodle): see :data:`STAFF_CAPABILITY`."""
+STAFF_CAPABILITY = "mod/assign:grade"
+"""Held by the non-editing teacher (the assessors' role), the editing teacher and the
+manager in stock Moodle, not by the student: ``core_enrol_get_enrolled_users`` with it as
+``withcapability`` lists a course's staff (a few assessors) and only they are asked their
+``roles``. A participant who does not hold it is taken to be enrolled as a learner
+(:data:`~sync.model.STUDENT_ROLE`) only: so a learner enrolled with a teaching role, an
+assessor enrolled as a learner, or anyone holding two roles is still found. Known limit:
+a participant left with no role at all (unassigned by hand) looks like a learner. Needs
+``moodle/role:review`` (the Manager archetype has it)."""
+STAFF_FIELDS = ("id", "roles")
 CUSTOMFIELDS = "customfields"
 """Asked only when the plan compares profile fields: Moodle loads every custom profile
 field of every participant for it, the dearest part of the answer."""
@@ -108,6 +123,7 @@ def read_actual(
     userfields = participant_fields(desired)
     for idnumber, course in sorted(courses.items()):
         participants = lms.enrol.get_enrolled_users(course.id, userfields=userfields)
+        staff = _staff_roles(lms, course) if participants else {}
         for person in participants:
             code = person.idnumber or ""
             if code:
@@ -124,7 +140,7 @@ def read_actual(
             person.id: ActualEnrolment(
                 userid=person.id,
                 idnumber=person.idnumber or "",
-                roles=frozenset(r.shortname for r in person.roles if r.shortname),
+                roles=staff.get(person.id, LEARNER_ROLES),
                 groupids=members_of.get(person.id, frozenset()),
             )
             for person in participants
@@ -157,6 +173,19 @@ def read_actual(
         emails_in_use=emails_in_use,
         usernames_taken=frozenset(taken),
     )
+
+
+LEARNER_ROLES = frozenset({STUDENT_ROLE})
+
+
+def _staff_roles(lms: MoodleLms, course: ActualCourse) -> dict[int, frozenset[str]]:
+    """The roles of the course's participants who hold :data:`STAFF_CAPABILITY`."""
+    return {
+        person.id: frozenset(r.shortname for r in person.roles if r.shortname)
+        for person in lms.enrol.get_enrolled_users(
+            course.id, userfields=STAFF_FIELDS, withcapability=STAFF_CAPABILITY
+        )
+    }
 
 
 def _read_courses(
