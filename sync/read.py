@@ -292,3 +292,14 @@ def _username_candidates(
         base = user.username
         candidates.update([base, *(f"{base}{n}" for n in range(2, 6))])
     return sorted(candidates - known)
+
+
+def adoptable(unknown_creates: Iterable[str], actual: ActualState) -> dict[str, tuple[int, str]]:
+    """Accounts a lost create batch made after all: identity code -> (id, username).
+
+    (The applier adopts them: ``sync.apply``.)"""
+    return {
+        code: (actual.users[code].id, actual.users[code].username)
+        for code in unknown_creates
+        if code in actual.users
+    }

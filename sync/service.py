@@ -37,8 +37,6 @@ from store.sync_repo import (
     suspended_by_us,
     unsettled_creates,
 )
-from sync.accounts_sheet import write_account_sheets
-from sync.apply import Applier, ApplyOptions, ApplyResult, ApplyStopped, Progress, adoptable
 from sync.calendar import WAIT_TIMEOUT, CalendarOptions, CalendarPlan, plan_calendar
 from sync.calendar_desired import build_schedules
 from sync.calendar_read import read_calendars
@@ -46,13 +44,14 @@ from sync.desired import build_desired, load_snapshot
 from sync.kept import hold_unkept, written_fields, written_kinds
 from sync.model import ActualState, DesiredState, Plan
 from sync.plan import PlanOptions, plan
-from sync.read import read_actual
+from sync.read import adoptable, read_actual
 from sync.safety import NeedsAccept as NeedsAccept  # re-exported: callers catch it here
 from sync.safety import Thresholds, Violation, check
 from sync.tuning import Concurrency
 
 if TYPE_CHECKING:
     from app.root import App
+    from sync.apply import ApplyResult, Progress
 
 
 class PlanMoved(Exception):
@@ -232,6 +231,8 @@ def apply(
 
     ``should_stop`` is asked between batches (a daemon asked to stop): the apply then
     ends ``interrupted`` with every landed batch journaled, like an LMS outage."""
+    from sync.apply import Applier, ApplyOptions, ApplyStopped  # not needed to plan
+
     seen = preview(
         engine,
         lms,
@@ -375,6 +376,8 @@ def _account_sheets(engine: Engine, result: ApplyResult, folder: Path) -> list[P
     """Write the first passwords of the accounts this apply created, per school."""
     if not result.credentials:
         return []
+    from sync.accounts_sheet import write_account_sheets
+
     with session_scope(engine) as session:
         people = {p.identity_code: (p.full_name, p.email) for p in session.exec(select(Person))}
         schools = {s.code: s.name for s in session.exec(select(School))}
