@@ -41,7 +41,7 @@ from sync.calendar import WAIT_TIMEOUT, CalendarOptions, CalendarPlan, plan_cale
 from sync.calendar_desired import build_schedules
 from sync.calendar_read import read_calendars
 from sync.desired import build_desired, load_snapshot
-from sync.kept import hold_unkept, written_fields, written_kinds
+from sync.kept import hold_unkept, written_customfields, written_fields, written_kinds
 from sync.model import ActualState, DesiredState, Plan
 from sync.plan import PlanOptions, plan
 from sync.read import adoptable, read_actual
@@ -156,7 +156,13 @@ def preview(
         unsettled = unsettled_creates(session)
         ours_suspended = suspended_by_us(session)
         written = written_fields(applied_writes(session, written_kinds()))
-    actual = read_actual(lms, desired, known_suspended=ours_suspended)
+    actual = read_actual(
+        lms,
+        desired,
+        known_suspended=ours_suspended,
+        written_customfields=written_customfields(written),
+        site_customfields=site_customfields,
+    )
     # Accounts a lost create answer made after all: they are ours.
     adopted = adoptable((c for c in unsettled if c not in desired.managed), actual)
     if adopted:
