@@ -22,6 +22,11 @@ costing real Moodle's recorded time (``sandbox.throttle``, times ``--cost-scale`
 ``--concurrency 1 2 auto ...`` runs the first apply once per level. Each run then prints,
 per step (wsfunction), its calls, rows, rows/s and when it ran, and the critical path:
 the account -> enrolment -> membership chain, the copies beside it, the gaps between.
+
+With ``--read-costs`` (http) only the participants' reads cost time, real Moodle's per
+participant and per field asked (``sandbox.throttle.READ_COSTS``): the no-change re-sync
+then compares with the leanest complete read as it would on Moodle, where the server's
+read time dominates.
 """
 
 from __future__ import annotations
@@ -66,11 +71,12 @@ from roster.service import import_files
 from sandbox.lms import ADHOC_TASK_PATH, SandboxLms
 from sandbox.options import SandboxOptions
 from sandbox.server import serve
-from sandbox.throttle import RECORDED_COSTS, Throttle, rows_of
+from sandbox.throttle import READ_COSTS, RECORDED_COSTS, Throttle, rows_of
 from store.classes_repo import allocate_run
 from store.db import session_scope
 from sync import service
 
+READ_WORKERS = 4  # --read-costs: the PHP workers of issue 10's site
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "binhphuoc-2023"
 SAMPLE = [DATA / "truong.xlsx", DATA / "hoc-vien.xlsx", DATA / "bao-cao-vien.xlsx"]
@@ -95,8 +101,14 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _serve(port: int, workers: int | None = None, cost_scale: float = 1.0) -> None:
-    throttle = None if workers is None else Throttle(workers, RECORDED_COSTS.scaled(cost_scale))
+def _serve(
+    port: int, workers: int | None = None, cost_scale: float = 1.0, read_costs: bool = False
+) -> None:
+    throttle = None
+    if workers is not None:
+        throttle = Throttle(workers, RECORDED_COSTS.scaled(cost_scale))
+    elif read_costs:
+        throttle = Throttle(READ_WORKERS, READ_COSTS.scaled(cost_scale), collisions=False)
     options = SandboxOptions(enrolled_users_include_groups=True, template_ready=True)
     serve("127.0.0.1", port, SandboxLms(options, throttle=throttle))
 
@@ -233,6 +245,7 @@ def measure(
     cost_scale: float = 1.0,
     concurrency: str = "1",
     resync: bool = True,
+    read_costs: bool = False,
 ) -> Outcome:
     work_dir = Path(tempfile.mkdtemp(prefix=f"sync-bench-{scenario}-{mode}-"))
     home = Path.cwd()
@@ -243,7 +256,7 @@ def measure(
     if mode == "http":
         port = _free_port()
         server = multiprocessing.Process(
-            target=_serve, args=(port, workers, cost_scale), daemon=True
+            target=_serve, args=(port, workers, cost_scale, read_costs), daemon=True
         )
         server.start()
         _wait_for(port)
@@ -455,8 +468,15 @@ def main() -> None:
     parser.add_argument(
         "--concurrency", nargs="+", default=["1"], help="levels to run: numbers and/or auto"
     )
+    parser.add_argument(
+        "--read-costs",
+        action="store_true",
+        help="served sandbox: participant reads cost real Moodle's time per participant and "
+        "field asked (writes stay instant), so the re-sync compares with the leanest read "
+        "as on Moodle",
+    )
     args = parser.parse_args()
-    modes = ["http"] if args.workers else args.mode
+    modes = ["http"] if args.workers or args.read_costs else args.mode
     outcomes = [
         measure(
             s,
@@ -465,6 +485,7 @@ def main() -> None:
             cost_scale=args.cost_scale,
             concurrency=c,
             resync=args.workers is None,
+            read_costs=args.read_costs,
         )
         for s in args.scenario
         for m in modes
@@ -476,6 +497,8 @@ def main() -> None:
         + (
             f"; served sandbox simulating {args.workers} PHP workers, costs x {args.cost_scale:g}"
             if args.workers
+            else "; served sandbox reading participants at real Moodle's cost"
+            if args.read_costs
             else ""
         )
     )

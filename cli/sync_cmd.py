@@ -9,7 +9,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from cli.context import (
@@ -189,6 +188,8 @@ def apply_with_progress(
     quiet: bool,
 ) -> service.SyncReport:
     """Apply, with a progress bar per kind of action (raises NeedsAccept / PlanMoved)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),

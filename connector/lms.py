@@ -188,6 +188,8 @@ _CHECKED_BY_CODE: dict[str, tuple[str, ...]] = {
     grades.GET_GRADE_ITEMS: ("moodle/grade:viewall",),
     calendar.UPDATE_EVENT_START_DAY: ("moodle/course:manageactivities",),
     enrol.ENROL_USERS: ("moodle/role:assign",),
+    # ``withcapability``: the course's staff and their roles (sync/read.py).
+    enrol.GET_ENROLLED_USERS: ("moodle/role:review",),
 }
 
 

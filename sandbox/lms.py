@@ -260,6 +260,8 @@ class SandboxLms:
                 if slot.collided:
                     raise write_conflict()  # rolled back: nothing of the call applied
                 result: Any = self.dispatch(request.token, request.wsfunction, request.params)
+                if self.throttle is not None:
+                    self.throttle.answered(slot, request.wsfunction or "", request.params, result)
             content = encode_json(result) if as_json else encode_xml(result)
         except MoodleError as error:
             payload = error.payload(debug=self.options.debug)

@@ -16,6 +16,11 @@ It also models the collision recorded on that Moodle: two ``core_group_add_group
 The call that starts second while the other still runs is the one rolled back: it costs
 its time, then nothing of it is applied.
 
+A read costs what it answers: ``core_enrol_get_enrolled_users`` costs Moodle a time per
+participant listed that grows with the ``userfields`` asked (:data:`PARTICIPANT_COSTS`):
+``roles`` and ``customfields`` run queries per participant, ``groups`` more. The worker
+is held for it once the answer is known (:meth:`Throttle.answered`).
+
 Costs are spent with an injected ``sleep``: real time when served for a benchmark, none
 (or a barrier) in tests. ``timeout_s`` stands in for a client that stops waiting, where no
 real time passes (in-process): a call costing more is applied and its answer lost.
@@ -59,10 +64,15 @@ class Costs:
     default_row_s: float = 0.0
     row_s: Mapping[str, float] = field(default_factory=dict)
     fixed_s: Mapping[str, float] = field(default_factory=dict)
+    # Per participant listed by core_enrol_get_enrolled_users: "" (any record), then
+    # each asked userfield; a field not named costs nothing more.
+    participant_s: Mapping[str, float] = field(default_factory=dict)
 
     def of(self, wsfunction: str, rows: int) -> float:
         if wsfunction in self.fixed_s:
             return self.fixed_s[wsfunction]
+        if wsfunction == PARTICIPANTS and self.participant_s:
+            return self.call_s  # its rows are the participants answered: of_answer
         return self.call_s + rows * self.row_s.get(wsfunction, self.default_row_s)
 
     def scaled(self, factor: float) -> Costs:
@@ -73,8 +83,44 @@ class Costs:
             default_row_s=self.default_row_s * factor,
             row_s={name: cost * factor for name, cost in self.row_s.items()},
             fixed_s={name: cost * factor for name, cost in self.fixed_s.items()},
+            participant_s={name: cost * factor for name, cost in self.participant_s.items()},
         )
 
+    def of_answer(self, wsfunction: str, params: Mapping[str, Any], answer: object) -> float:
+        """What producing ``answer`` cost beyond :meth:`of`: the participants listed."""
+        if wsfunction != PARTICIPANTS or not isinstance(answer, list) or not self.participant_s:
+            return 0.0
+        per_record = self.participant_s.get("", 0.0) + sum(
+            self.participant_s.get(name, 0.0) for name in asked_userfields(params)
+        )
+        return len(answer) * per_record
+
+
+PARTICIPANTS = "core_enrol_get_enrolled_users"
+# Moodle's record when ``userfields`` is not given (user_get_user_details' defaults).
+_DEFAULT_USERFIELDS = ("customfields", "groups", "roles", "enrolledcourses", "preferences")
+
+# Per participant listed, on one PHP worker: "" any record (userfields=id: recorded 2.3 s
+# for 5,544 in 28 calls, 0.31 ms each); the leanest complete read (identity, names,
+# e-mail, groups: recorded "C:min", 9.95 s, 1.69 ms each), so groups about 1.33 ms. Timed
+# again on the real Moodle 4.5 of issue 10 (30 November 2026, one course of 3,000
+# participants, best of 5 on the loaded machine): leanest 4.22 s, + suspended 4.31 s,
+# + roles 5.07-5.26 s, + customfields (4 site fields) 5.26 s, userfields=id 0.94 s; the
+# staff (withcapability mod/assign:grade, id and roles of 15) 35 ms.
+PARTICIPANT_COSTS: Mapping[str, float] = {
+    "": 0.0003,
+    "username": 0.00001,
+    "firstname": 0.00001,
+    "lastname": 0.00001,
+    "email": 0.00001,
+    "idnumber": 0.00001,
+    "suspended": 0.00002,
+    "groups": 0.00133,
+    "roles": 0.0003,
+    "customfields": 0.00035,
+    "enrolledcourses": 0.001,
+    "preferences": 0.0001,
+}
 
 # Real Moodle 4.5 on one PHP worker (issue 10; _meta__provisioning_baseline.json).
 RECORDED_COSTS = Costs(
@@ -88,7 +134,22 @@ RECORDED_COSTS = Costs(
         "core_group_create_groups": 0.01,
     },
     fixed_s={"core_course_duplicate_course": 0.8},
+    participant_s=PARTICIPANT_COSTS,
 )
+READ_COSTS = Costs(call_s=RECORDED_COSTS.call_s, participant_s=PARTICIPANT_COSTS)
+"""Every call its recorded 20 ms and the participants' reads their cost per participant;
+rows written cost nothing more (the sync benchmark's re-sync against the leanest read,
+``bench/sync_bench.py --read-costs``)."""
+
+
+def asked_userfields(params: Mapping[str, Any]) -> tuple[str, ...]:
+    """The ``userfields`` option of a participants' read (decoded PHP form or plain)."""
+    options = params.get("options") or []
+    items = options.values() if isinstance(options, dict) else options
+    for item in items:
+        if isinstance(item, dict) and item.get("name") == "userfields":
+            return tuple(f.strip() for f in str(item.get("value", "")).split(",") if f.strip())
+    return ("username", "firstname", "lastname", "email", "idnumber", *_DEFAULT_USERFIELDS)
 
 
 def rows_of(params: Mapping[str, Any]) -> int:
@@ -172,3 +233,15 @@ class Throttle:
             finally:
                 with self._lock:
                     del self._running[me]
+
+    def answered(
+        self, slot: CallSlot, wsfunction: str, params: Mapping[str, Any], answer: object
+    ) -> None:
+        """Inside :meth:`call`: hold the worker for what the answer cost to produce."""
+        extra = self.costs.of_answer(wsfunction, params, answer)
+        if extra <= 0:
+            return
+        slot.cost_s += extra
+        if self.timeout_s is not None and slot.cost_s > self.timeout_s:
+            slot.timed_out = True
+        self._sleep(extra)

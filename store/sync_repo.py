@@ -8,7 +8,7 @@ import socket
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, func, insert, update
 from sqlmodel import Session, SQLModel, col, select
@@ -16,9 +16,11 @@ from sqlmodel import Session, SQLModel, col, select
 from connector.redact import redact
 from store.db import session_scope
 from store.models import LmsAccount, SyncAction, SyncBatch, SyncRun
-from sync.apply import ActionOutcome, Batch
 from sync.kept import AppliedWrite
 from sync.model import Action, ActionKind, Plan
+
+if TYPE_CHECKING:
+    from sync.apply import ActionOutcome, Batch
 
 Clock = Callable[[], dt.datetime]
 

@@ -25,7 +25,7 @@ the LMS again and re-plans, doing only what is left.
 * Any other lost answer, or an LMS that stays down, stops the apply with those actions
   marked ``unknown`` / ``pending``; the next run reads back what really happened.
   Accounts created in a lost batch are recognised by identity code and adopted then (see
-  :func:`adoptable`).
+  :func:`sync.read.adoptable`).
 * Actions that depend on a failed one (an enrolment of an account that could not be
   created) are marked failed with that reason, not sent.
 """
@@ -1134,12 +1134,3 @@ def _stop_reason(error: LmsError | StopRequested) -> str:
     return (
         f"Dừng: LMS không trả lời ({error}). Chạy lại khi LMS hoạt động: sẽ tiếp tục từ chỗ dừng."
     )
-
-
-def adoptable(unknown_creates: Iterable[str], actual: ActualState) -> dict[str, tuple[int, str]]:
-    """Accounts a lost create batch made after all: identity code -> (id, username)."""
-    return {
-        code: (actual.users[code].id, actual.users[code].username)
-        for code in unknown_creates
-        if code in actual.users
-    }

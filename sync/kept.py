@@ -95,6 +95,20 @@ def written_fields(
     return found
 
 
+def written_customfields(written: WrittenFields) -> dict[str, dict[str, tuple[str, int]]]:
+    """Per account (identity code), the profile values last written and in which sync."""
+    prefix = "customfields."
+    return {
+        key: {
+            name.removeprefix(prefix): (str(w.value), w.sync_run_id)
+            for name, w in fields.items()
+            if name.startswith(prefix)
+        }
+        for (kind, key), fields in written.items()
+        if kind is ActionKind.UPDATE_USER
+    }
+
+
 def written_kinds() -> list[str]:
     """The action kinds whose done rows :func:`written_fields` needs."""
     return sorted({kind.value for kinds in _WRITES_OF.values() for kind in kinds})

@@ -7,7 +7,12 @@ every enrolled user's account fields, roles and groups. So:
 1. all categories: 1 call;
 2. the courses of each run category (``core_course_get_courses_by_field`` by category),
    then one look-up per desired course still not found (only on a first provisioning);
-3. the participants of every managed course: 1 call per course;
+3. the participants of every managed course: 1 call per course, without their roles
+   (Moodle runs a query per participant for ``roles``); then the course's staff, the
+   participants holding :data:`STAFF_CAPABILITY`, with their roles: 1 cheap call per
+   course that lists a few assessors. Every other participant is a learner. Custom
+   profile fields (also queried per participant) only where the plan may find them
+   changed (:func:`_profile_read`): usually one look-up of one account;
 4. the groups of a course only when a desired class was not seen among its members'
    groups (by name, which Moodle keeps unique per course). Moodle reports participants'
    groups only to a service user with ``moodle/site:accessallgroups``; without it, each
@@ -16,18 +21,22 @@ every enrolled user's account fields, roles and groups. So:
    leavers); by e-mail for addresses new to the LMS (new accounts, changed e-mails), and
    by username for accounts about to be created.
 
-A no-change re-sync of a province therefore reads in about ``2 + runs + courses`` calls.
+A no-change re-sync of a province therefore reads in about ``3 + runs + 2 × courses``
+calls, and asks Moodle for no more per participant than the leanest complete read does
+(its ``suspended`` is a column of the user record already loaded).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 
 from connector.courses import CourseInfo
 from connector.enrol import EnrolledUser
 from connector.lms import MoodleLms
 from connector.users import UserDetails
 from sync.model import (
+    STUDENT_ROLE,
     ActualCourse,
     ActualEnrolment,
     ActualGroup,
@@ -45,15 +54,25 @@ PARTICIPANT_FIELDS = (
     "email",
     "idnumber",
     "suspended",
-    "roles",
     "groups",
 )
 """What the plan compares of every participant. ``suspended`` is a column of the user
-record; ``roles`` costs Moodle a query per participant but is what an enrolment's role
-is checked against."""
+record Moodle has already loaded; ``roles`` is not asked here (a query per participant
+in Moodle): see :data:`STAFF_CAPABILITY`."""
+STAFF_CAPABILITY = "mod/assign:grade"
+"""Held by the non-editing teacher (the assessors' role), the editing teacher and the
+manager in stock Moodle, not by the student: ``core_enrol_get_enrolled_users`` with it as
+``withcapability`` lists a course's staff (a few assessors) and only they are asked their
+``roles``. A participant who does not hold it is taken to be enrolled as a learner
+(:data:`~sync.model.STUDENT_ROLE`) only: so a learner enrolled with a teaching role, an
+assessor enrolled as a learner, or anyone holding two roles is still found. Known limit:
+a participant left with no role at all (unassigned by hand) looks like a learner. Needs
+``moodle/role:review`` (the Manager archetype has it)."""
+STAFF_FIELDS = ("id", "roles")
 CUSTOMFIELDS = "customfields"
-"""Asked only when the plan compares profile fields: Moodle loads every custom profile
-field of every participant for it, the dearest part of the answer."""
+"""Asked of every participant only when the accounts' profile fields cannot be trusted
+to hold what was last written (:func:`_profile_read`): Moodle loads every custom profile
+field of every participant for it."""
 
 
 def participant_fields(desired: DesiredState) -> tuple[str, ...]:
@@ -87,27 +106,103 @@ def _user_from(source: EnrolledUser | UserDetails, suspended_default: bool) -> A
     )
 
 
+WrittenCustomfields = Mapping[str, Mapping[str, tuple[str, int]]]
+"""Identity code -> profile field -> (the value an apply last wrote, its sync run)."""
+
+
+@dataclass(frozen=True)
+class _ProfileRead:
+    """How the accounts' custom profile fields are read (see :func:`_profile_read`)."""
+
+    with_participants: bool  # every participant's (the dearest part of the answer)
+    to_read: frozenset[str] = frozenset()  # identity codes whose fields must be read
+    trusted: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+
+def _wanted_fields(desired: DesiredState, fields: frozenset[str]) -> dict[str, dict[str, str]]:
+    """The profile values the plan compares: managed accounts', on the site's fields."""
+    wanted: dict[str, dict[str, str]] = {}
+    for code in sorted(desired.managed & set(desired.users)):
+        values = {k: v for k, v in desired.users[code].customfields.items() if k in fields}
+        if values:
+            wanted[code] = values
+    return wanted
+
+
+def _profile_read(
+    lms: MoodleLms,
+    desired: DesiredState,
+    written: WrittenCustomfields | None,
+    site_customfields: frozenset[str] | None,
+) -> _ProfileRead:
+    """Read profile fields only where the plan can find them changed.
+
+    A managed account whose every compared value is the one an apply last wrote (the
+    journal) is trusted to hold it, once the site is seen to have kept such writes: the
+    account written longest ago for each field is read (1 call); if it lacks the value
+    (the field did not exist then: Moodle dropped it without a word), every participant's
+    fields are read as before. Accounts whose values differ from the last write (the
+    roster changed, or never written) are read by id. Known limit: a value changed by
+    hand in Moodle on a trusted account is not seen until the roster changes it.
+    """
+    fields = site_customfields
+    if fields is None:
+        fields = frozenset(f for u in desired.users.values() for f in u.customfields)
+    wanted = _wanted_fields(desired, fields)
+    if not wanted:
+        return _ProfileRead(with_participants=False)
+    if written is None:
+        return _ProfileRead(with_participants=True)
+    to_read: set[str] = set()
+    trusted: dict[str, Mapping[str, str]] = {}
+    oldest: dict[str, tuple[int, str]] = {}  # field -> (sync run, identity code)
+    for code, values in wanted.items():
+        before = written.get(code, {})
+        if any(before.get(name, ("", 0))[0] != value for name, value in values.items()):
+            to_read.add(code)
+            continue
+        trusted[code] = values
+        for name in values:
+            oldest[name] = min(oldest.get(name, (before[name][1], code)), (before[name][1], code))
+    if len(to_read) > max(len(wanted) // 8, 1):
+        return _ProfileRead(with_participants=True)  # a new roster: one pass is cheaper
+    samples = sorted({code for _, code in oldest.values()})
+    seen = lms.users.get_users_by_field("idnumber", samples) if samples else {}
+    for name, (_, code) in oldest.items():
+        found = seen.get(code)
+        if found is None or _customfields(found.customfields).get(name) != trusted[code][name]:
+            return _ProfileRead(with_participants=True)
+    return _ProfileRead(with_participants=False, to_read=frozenset(to_read), trusted=trusted)
+
+
 def read_actual(
     lms: MoodleLms,
     desired: DesiredState,
     *,
     known_suspended: Iterable[str] = (),
+    written_customfields: WrittenCustomfields | None = None,
+    site_customfields: frozenset[str] | None = None,
 ) -> ActualState:
     """The LMS state relevant to ``desired``.
 
     ``known_suspended``: identity codes this software suspended (Moodle hides ``suspended``
-    from some service users; our own record fills the gap).
+    from some service users; our own record fills the gap). ``written_customfields``: the
+    profile values earlier applies wrote (the journal), so that profile fields are read
+    only where they may differ (:func:`_profile_read`); without it every participant's
+    are. ``site_customfields``: the fields the plan compares (default: every desired one).
     """
     suspended_by_us = frozenset(known_suspended)
     categories = {c.idnumber: c.id for c in lms.courses.get_categories() if c.idnumber}
     courses = _read_courses(lms, desired, categories)
+    profiles = _profile_read(lms, desired, written_customfields, site_customfields)
 
     users: dict[str, ActualUser] = {}
     enrolments: dict[str, dict[int, ActualEnrolment]] = {}
     groups: dict[tuple[str, str], ActualGroup] = {}
-    userfields = participant_fields(desired)
+    userfields = participant_fields(desired) if profiles.with_participants else PARTICIPANT_FIELDS
     for idnumber, course in sorted(courses.items()):
         participants = lms.enrol.get_enrolled_users(course.id, userfields=userfields)
+        staff = _staff_roles(lms, course) if participants else {}
         for person in participants:
             code = person.idnumber or ""
             if code:
@@ -124,12 +219,14 @@ def read_actual(
             person.id: ActualEnrolment(
                 userid=person.id,
                 idnumber=person.idnumber or "",
-                roles=frozenset(r.shortname for r in person.roles if r.shortname),
+                roles=staff.get(person.id, LEARNER_ROLES),
                 groupids=members_of.get(person.id, frozenset()),
             )
             for person in participants
         }
 
+    if not profiles.with_participants:
+        _fill_profiles(lms, users, profiles)
     missing = sorted((set(desired.users) | desired.managed) - set(users))
     for code, found in lms.users.get_users_by_field("idnumber", missing).items():
         users[code] = _user_from(found, code in suspended_by_us)
@@ -157,6 +254,30 @@ def read_actual(
         emails_in_use=emails_in_use,
         usernames_taken=frozenset(taken),
     )
+
+
+def _fill_profiles(lms: MoodleLms, users: dict[str, ActualUser], profiles: _ProfileRead) -> None:
+    """Participants read without profile fields: the trusted values, then those read."""
+    for code, values in profiles.trusted.items():
+        if code in users:
+            users[code] = replace(users[code], customfields=dict(values))
+    ids = {users[code].id: code for code in sorted(profiles.to_read) if code in users}
+    for user_id, found in lms.users.get_users_by_field("id", sorted(ids)).items():
+        code = ids[user_id]
+        users[code] = replace(users[code], customfields=_customfields(found.customfields))
+
+
+LEARNER_ROLES = frozenset({STUDENT_ROLE})
+
+
+def _staff_roles(lms: MoodleLms, course: ActualCourse) -> dict[int, frozenset[str]]:
+    """The roles of the course's participants who hold :data:`STAFF_CAPABILITY`."""
+    return {
+        person.id: frozenset(r.shortname for r in person.roles if r.shortname)
+        for person in lms.enrol.get_enrolled_users(
+            course.id, userfields=STAFF_FIELDS, withcapability=STAFF_CAPABILITY
+        )
+    }
 
 
 def _read_courses(
@@ -263,3 +384,14 @@ def _username_candidates(
         base = user.username
         candidates.update([base, *(f"{base}{n}" for n in range(2, 6))])
     return sorted(candidates - known)
+
+
+def adoptable(unknown_creates: Iterable[str], actual: ActualState) -> dict[str, tuple[int, str]]:
+    """Accounts a lost create batch made after all: identity code -> (id, username).
+
+    (The applier adopts them: ``sync.apply``.)"""
+    return {
+        code: (actual.users[code].id, actual.users[code].username)
+        for code in unknown_creates
+        if code in actual.users
+    }

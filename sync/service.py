@@ -37,22 +37,21 @@ from store.sync_repo import (
     suspended_by_us,
     unsettled_creates,
 )
-from sync.accounts_sheet import write_account_sheets
-from sync.apply import Applier, ApplyOptions, ApplyResult, ApplyStopped, Progress, adoptable
 from sync.calendar import WAIT_TIMEOUT, CalendarOptions, CalendarPlan, plan_calendar
 from sync.calendar_desired import build_schedules
 from sync.calendar_read import read_calendars
 from sync.desired import build_desired, load_snapshot
-from sync.kept import hold_unkept, written_fields, written_kinds
+from sync.kept import hold_unkept, written_customfields, written_fields, written_kinds
 from sync.model import ActualState, DesiredState, Plan
 from sync.plan import PlanOptions, plan
-from sync.read import read_actual
+from sync.read import adoptable, read_actual
 from sync.safety import NeedsAccept as NeedsAccept  # re-exported: callers catch it here
 from sync.safety import Thresholds, Violation, check
 from sync.tuning import Concurrency
 
 if TYPE_CHECKING:
     from app.root import App
+    from sync.apply import ApplyResult, Progress
 
 
 class PlanMoved(Exception):
@@ -157,7 +156,13 @@ def preview(
         unsettled = unsettled_creates(session)
         ours_suspended = suspended_by_us(session)
         written = written_fields(applied_writes(session, written_kinds()))
-    actual = read_actual(lms, desired, known_suspended=ours_suspended)
+    actual = read_actual(
+        lms,
+        desired,
+        known_suspended=ours_suspended,
+        written_customfields=written_customfields(written),
+        site_customfields=site_customfields,
+    )
     # Accounts a lost create answer made after all: they are ours.
     adopted = adoptable((c for c in unsettled if c not in desired.managed), actual)
     if adopted:
@@ -232,6 +237,8 @@ def apply(
 
     ``should_stop`` is asked between batches (a daemon asked to stop): the apply then
     ends ``interrupted`` with every landed batch journaled, like an LMS outage."""
+    from sync.apply import Applier, ApplyOptions, ApplyStopped  # not needed to plan
+
     seen = preview(
         engine,
         lms,
@@ -375,6 +382,8 @@ def _account_sheets(engine: Engine, result: ApplyResult, folder: Path) -> list[P
     """Write the first passwords of the accounts this apply created, per school."""
     if not result.credentials:
         return []
+    from sync.accounts_sheet import write_account_sheets
+
     with session_scope(engine) as session:
         people = {p.identity_code: (p.full_name, p.email) for p in session.exec(select(Person))}
         schools = {s.code: s.name for s in session.exec(select(School))}

@@ -310,6 +310,23 @@ def _move_by_hand(province: Province, event: Event, days: int) -> int:
     return event.timestart
 
 
+def test_the_events_groups_are_the_ones_the_apply_just_made_not_read_back(
+    province: Province,
+) -> None:
+    first = province.apply()
+    assert first.status == "done", first.result.failures()[:3]
+    created = first.preview.plan.of_kind(ActionKind.CREATE_EVENT)
+    assert len(created) == 3
+    assert first.result.count("done") == len(first.preview.plan.actions)
+    # Every event is in the group this apply created for its class, and no course's
+    # groups were read back for it (84 calls for a province's first apply).
+    site = province.sandbox.site
+    groups = {g.id: g.idnumber for g in site.groups.values()}
+    made = sorted(groups[e.groupid] for c in COURSES for e in province.group_events(c))
+    assert made == sorted(str(a.data["group_idnumber"]) for a in created)
+    assert "core_group_get_course_groups" not in province.ctx.lms().client.stats.snapshot()
+
+
 def test_a_date_moved_by_hand_is_restored(province: Province) -> None:
     _pushed(province)
     event = _quiz_open_event(province, COURSES[1])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 
@@ -95,3 +96,21 @@ def test_503_over_real_http(served: tuple[SandboxLms, str]) -> None:
             ).status_code
             == 200
         )
+
+
+def test_a_call_on_a_kept_alive_connection_does_not_wait_for_a_delayed_ack(
+    served: tuple[SandboxLms, str],
+) -> None:
+    """A reply's headers and body leave at once (no Nagle wait): a sandbox call costs what
+    the sandbox does, not the client's 40 ms delayed acknowledgement, which real Moodle
+    does not add (its recorded 20 ms per call is the sandbox throttle's to model)."""
+    lms, url = served
+    data = dict(_data(lms, "core_webservice_get_site_info", {}))
+    calls = 25
+    with httpx.Client(base_url=url, timeout=10) as client:
+        client.post(REST, data=data).raise_for_status()
+        started = time.perf_counter()
+        for _ in range(calls):
+            client.post(REST, data=data).raise_for_status()
+        elapsed = time.perf_counter() - started
+    assert elapsed < calls * 0.040 * 0.75, elapsed  # a delayed ACK is at least 40 ms

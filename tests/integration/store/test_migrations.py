@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 
+import pytest
 from sqlalchemy import Engine, inspect
 from sqlmodel import SQLModel, select
 
-from store.db import migrate, session_scope
+from store.db import alembic_config, head_revisions, make_engine, migrate, session_scope
 from store.models import Person, RosterImport
 
 
@@ -47,3 +49,32 @@ def test_migrations_build_exactly_the_schema_the_models_describe(engine: Engine)
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         differences = compare_metadata(context, SQLModel.metadata)
     assert differences == []
+
+
+def test_a_database_at_the_newest_revision_is_not_handed_to_alembic(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every command migrates first: at the head it costs one query, not Alembic's load."""
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
+    engine = make_engine(database_url)
+    try:
+        assert head_revisions() == frozenset(
+            ScriptDirectory.from_config(alembic_config(engine)).get_heads()
+        )
+        upgrades: list[Any] = []
+        upgrade = command.upgrade
+
+        def counting(*args: Any, **kwargs: Any) -> None:
+            upgrades.append(args)
+            upgrade(*args, **kwargs)
+
+        monkeypatch.setattr(command, "upgrade", counting)
+        migrate(engine)  # empty database: Alembic builds the schema
+        assert len(upgrades) == 1
+        assert set(SQLModel.metadata.tables) <= set(inspect(engine).get_table_names())
+        migrate(engine)
+        assert len(upgrades) == 1
+    finally:
+        engine.dispose()

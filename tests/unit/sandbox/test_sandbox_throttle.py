@@ -14,7 +14,15 @@ import pytest
 
 from sandbox import SandboxLms
 from sandbox.protocol import flatten_params
-from sandbox.throttle import RECORDED_COSTS, Costs, Throttle, collision_keys, rows_of
+from sandbox.throttle import (
+    PARTICIPANTS,
+    RECORDED_COSTS,
+    Costs,
+    Throttle,
+    asked_userfields,
+    collision_keys,
+    rows_of,
+)
 
 STUDENT = 5
 
@@ -143,6 +151,30 @@ def test_each_call_holds_a_worker_for_its_cost_by_rows() -> None:
     lms.handle("", _body(lms, "core_webservice_get_site_info", {}))
     assert waits == [pytest.approx(0.5 + 4 * 0.1), pytest.approx(0.5 + 0.1)]
     assert len(lms.site.group_members[g1]) == 4
+
+
+def test_a_participants_read_costs_per_participant_and_per_field_asked() -> None:
+    waits: list[float] = []
+    costs = Costs(call_s=0.5, participant_s={"": 0.01, "groups": 0.02, "roles": 0.04})
+    lms, course, _, _ = _site(Throttle(1, costs, sleep=waits.append))
+
+    def read(**options: str) -> None:
+        waits.clear()
+        named = [{"name": name, "value": value} for name, value in options.items()]
+        lms.handle("", _body(lms, PARTICIPANTS, {"courseid": course, "options": named}))
+
+    read(userfields="id,username,groups")
+    assert waits == [0.5, pytest.approx(4 * (0.01 + 0.02))]  # 4 learners listed
+    read(userfields="id,username,groups,roles")
+    assert waits == [0.5, pytest.approx(4 * (0.01 + 0.02 + 0.04))]
+    # Only the staff asked their roles: nobody here holds the grading capability.
+    read(userfields="id,roles", withcapability="mod/assign:grade")
+    assert waits == [0.5]
+    assert asked_userfields({"options": {"0": {"name": "userfields", "value": "id,roles"}}}) == (
+        "id",
+        "roles",
+    )
+    assert "roles" in asked_userfields({"courseid": "3"})  # Moodle's default record
 
 
 def test_a_call_costing_more_than_the_timeout_is_applied_and_its_answer_lost() -> None:
