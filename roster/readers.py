@@ -17,7 +17,7 @@ import csv
 import datetime as dt
 import io
 import itertools
-from collections.abc import Generator, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -268,22 +268,33 @@ def _sheet_rows(
 ) -> Generator[tuple[CellValue, ...], None, None]:
     """Rows of one sheet from A1 as value tuples, with the values openpyxl gives (``None``
     for an empty cell, ``int`` for a whole number, ``datetime`` for a date); a damaged
-    sheet becomes a format error. Every cell is read, whatever size the sheet records."""
+    sheet becomes a format error. Every cell is read, whatever size the sheet records.
+
+    The sheet is loaded when the first row is asked for, then converted whole and let go
+    at once: calamine's copy of a sheet is larger than its converted rows, so holding it
+    while the rows are validated would raise the peak memory by that much."""
+    yield from _load_sheet(workbook, name, path)
+
+
+def _load_sheet(workbook: CalamineWorkbook, name: str, path: Path) -> list[tuple[CellValue, ...]]:
     try:
-        grid: list[Any] = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        sheet = workbook.get_sheet_by_name(name)
+        # Rows from the first one (A1's); columns from the first used one: padded below.
+        rows: Iterator[list[Any]] = sheet.iter_rows()
+        end = sheet.end
     except Exception as error:  # damaged XML inside a valid zip
         raise RosterFormatError(
             f"trang tính bị hỏng, không đọc được ({type(error).__name__}).",
             file=path.name,
             sheet=name,
         ) from None
-    plain = _PlainValues()
-    for index, row in enumerate(grid):
-        grid[index] = _EMPTY_ROW  # each row list freed once converted: flat memory
-        yield plain.row(row)
+    if end is None:
+        return []
+    converted = _PlainValues(end[1] + 1).rows(rows)
+    del rows, sheet  # calamine's copy of the sheet is freed here, before any validation
+    return converted
 
 
-_EMPTY_ROW: list[object] = []  # placeholder of a row already converted
 _EXACT_FLOAT = 1e15  # beyond Excel's 15 significant digits a number is not a whole one
 
 
@@ -292,53 +303,57 @@ class _PlainValues:
 
     # Distinct texts remembered per column: a column of names or e-mails stops sharing.
     MAX_SHARED = 4096
+    # Rows between two looks at how many distinct texts each column has.
+    CHECK_EVERY = 1024
 
-    def __init__(self) -> None:
-        self.shared: list[dict[str, str] | None] = []
+    def __init__(self, width: int) -> None:
+        self.width = width
 
-    def row(self, cells: Sequence[object]) -> tuple[CellValue, ...]:
-        shared = self.shared
-        if len(shared) < len(cells):
-            shared.extend({} for _ in range(len(cells) - len(shared)))
-        values: list[CellValue] = []
-        append = values.append
-        for column, cell in enumerate(cells):
-            if type(cell) is not str:
-                append(self.value(cell, shared, column))
-            elif not cell:
-                append(None)
-            elif (seen := shared[column]) is None:
-                append(cell)
-            else:  # text, most cells: inlined from value() (2 million cells)
-                append(seen.setdefault(cell, cell))
-                if len(seen) > self.MAX_SHARED:
-                    shared[column] = None
-        return tuple(values)
+    def rows(self, cells_by_row: Iterable[Sequence[object]]) -> list[tuple[CellValue, ...]]:
+        """Each row as a tuple of ``width`` plain values, the missing leading cells empty.
 
-    def value(self, cell: object, shared: list[dict[str, str] | None], column: int) -> CellValue:
-        kind = type(cell)
-        if kind is str:
-            text = cast(str, cell)
-            if not text:
-                return None
-            seen = shared[column]
-            if seen is None:
-                return text
-            found = seen.setdefault(text, text)
-            if len(seen) > self.MAX_SHARED:
-                shared[column] = None
-            return found
-        if kind is float:
-            number = cast(float, cell)
-            if number.is_integer() and -_EXACT_FLOAT < number < _EXACT_FLOAT:
-                return int(number)
-            return number
-        if kind is dt.date:
-            day = cast(dt.date, cell)
-            return dt.datetime(day.year, day.month, day.day)
-        if kind in _PLAIN_TYPES:
-            return cast(CellValue, cell)
-        return _plain(cell)
+        Per column, a text is looked up in that column's dictionary of texts seen (the
+        empty text maps to ``None``): ``setdefault`` shares a repeated text, ``get`` only
+        empties ``""`` once the column holds too many distinct texts to be worth it."""
+        width = self.width
+        seen: list[dict[str, str | None]] = [{"": None} for _ in range(width)]
+        lookups: list[Callable[[str, str], str | None]] = [t.setdefault for t in seen]
+        plain = _plain_cell
+        converted: list[tuple[CellValue, ...]] = []
+        append = converted.append
+        for number, cells in enumerate(cells_by_row):
+            if len(cells) != width:  # the sheet's leading empty columns
+                cells = [""] * (width - len(cells)) + list(cells)
+            append(
+                tuple(
+                    [
+                        lookup(cell, cell) if type(cell) is str else plain(cell)
+                        for lookup, cell in zip(lookups, cells, strict=True)
+                    ]
+                )
+            )
+            if number % self.CHECK_EVERY == 0:
+                for column, texts in enumerate(seen):
+                    if len(texts) > self.MAX_SHARED:
+                        seen[column] = {"": None}
+                        lookups[column] = seen[column].get
+        return converted
+
+
+def _plain_cell(cell: object) -> CellValue:
+    """A cell that is not text: a whole float becomes an ``int``, a date a ``datetime``."""
+    kind = type(cell)
+    if kind is float:
+        number = cast(float, cell)
+        if number.is_integer() and -_EXACT_FLOAT < number < _EXACT_FLOAT:
+            return int(number)
+        return number
+    if kind is dt.date:
+        day = cast(dt.date, cell)
+        return dt.datetime(day.year, day.month, day.day)
+    if kind in _PLAIN_TYPES:
+        return cast(CellValue, cell)
+    return _plain(cell)
 
 
 _PLAIN_TYPES = frozenset({str, int, float, bool, dt.datetime, dt.date, dt.time, dt.timedelta})

@@ -8,11 +8,12 @@ row can end in exactly one status.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from roster.headers import Field
-from roster.model import Audience, CoreRole, Gender, Level, School
+from roster.model import Audience, CellValue, CoreRole, Gender, Level, School
 from roster.normalize import (
     DateError,
     is_valid_email,
@@ -75,6 +76,27 @@ class ValidationRules:
     ``True`` done, ``False`` not done, ``None`` the list is refused (a file error)."""
 
 
+class _Memo:
+    """Checks already made, by raw cell text (or ``None``), for the columns whose values
+    repeat (gender, school, level, audience, position, subject, flags, note, birth date):
+    what each gave (value, comparable text, reasons), replayed on the next equal value."""
+
+    __slots__ = ("by_check",)
+
+    def __init__(self) -> None:
+        self.by_check: dict[object, dict[Hashable, _Entry]] = {}
+
+    def of(self, check: object) -> dict[Hashable, _Entry]:
+        found = self.by_check.get(check)
+        if found is None:
+            found = self.by_check[check] = {}
+        return found
+
+
+_Entry = tuple[Any, str, tuple["Reason", ...]]
+_T = TypeVar("_T")
+
+
 @dataclass(frozen=True, slots=True)
 class RowContext:
     """What validating a row needs besides the row: schools, subjects, rules, today."""
@@ -83,6 +105,8 @@ class RowContext:
     subjects: SubjectCatalog
     rules: ValidationRules
     today: dt.date
+    memo: _Memo = field(default_factory=_Memo, init=False, repr=False, compare=False)
+    """Results of the checks that depend on one repeated value and this context only."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +152,37 @@ class ParsedRow:
     reasons: tuple[Reason, ...]
 
 
-_SHARED_LABELS: dict[tuple[Field, ...], tuple[str, ...]] = {}
+# The fields compared, in the order the checks below compare them (every path of each
+# check compares its field once): one labels tuple shared by all rows of a list.
+_LEARNER_COMPARED = (
+    Field.FULL_NAME,
+    Field.BIRTH_DATE,
+    Field.GENDER,
+    Field.EMAIL,
+    Field.PHONE,
+    Field.SCHOOL,
+    Field.LEVEL,
+    Field.AUDIENCE,
+    Field.POSITION,
+    Field.SUBJECT,
+    Field.CORE_STAFF,
+    Field.MODULES_123_DONE,
+    Field.HDTNHN_CONCURRENT,
+    Field.NOTE,
+)
+_CORE_COMPARED = (
+    Field.FULL_NAME,
+    Field.EMAIL,
+    Field.PHONE,
+    Field.SCHOOL,
+    Field.LEVEL,
+    Field.SUBJECT,
+    Field.CORE_ROLE,
+    Field.NOTE,
+)
+_LEARNER_LABELS = tuple(f.label for f in _LEARNER_COMPARED)
+_CORE_LABELS = tuple(f.label for f in _CORE_COMPARED)
+_NO_KEY = object()  # a value not worth remembering checks by (not text, not empty)
 
 
 def _odd_name(name: str) -> bool:
@@ -143,25 +197,54 @@ class _Checker:
 
     def __init__(self, raw: RawRow, context: RowContext) -> None:
         self.raw = raw
+        self.values = raw.values
+        self.index = raw.header.index
         self.context = context
         self.reasons: list[Reason] = []
         self.comparable: list[str] = []
-        self.fields: list[Field] = []
+        self.memo = context.memo
+
+    def get(self, field_: Field) -> CellValue:
+        """``raw.get(field_)``, inlined (about 20 calls a row)."""
+        index = self.index.get(field_)
+        values = self.values
+        return None if index is None or index >= len(values) else values[index]
 
     def add(self, code: ReasonCode, message: str | None = None) -> None:
         self.reasons.append(reason(code, message))
 
     def compare(self, field_: Field, value: object) -> None:
-        self.fields.append(field_)
+        """Note ``field_``'s value for telling duplicates apart (see ``_LEARNER_COMPARED``)."""
         self.comparable.append("" if value is None else str(value))
 
-    def comparable_labels(self) -> tuple[str, ...]:
-        """The labels, as one tuple shared by all rows of the same shape (saves memory)."""
-        fields = tuple(self.fields)
-        labels = _SHARED_LABELS.get(fields)
-        if labels is None:
-            labels = _SHARED_LABELS[fields] = tuple(f.label for f in fields)
-        return labels
+    def remembered(self, check: object, key: object, compute: Callable[[], _T]) -> _T:
+        """``compute()``, a check that compares one field and depends on ``key`` alone,
+        made once per key: its result, comparable text and reasons are replayed for every
+        equal key. ``key`` must be text or ``None`` (a number, date or boolean could equal
+        a value of another type: 1 == 1.0 == True), else the check is simply made."""
+        if key is _NO_KEY:
+            return compute()
+        memo = self.memo.of(check)
+        entry = memo.get(key)
+        if entry is None:
+            reasons, comparable = self.reasons, self.comparable
+            self.reasons, self.comparable = [], []
+            try:
+                result = compute()
+                (compared,) = self.comparable
+                entry = (result, compared, tuple(self.reasons))
+            finally:
+                self.reasons, self.comparable = reasons, comparable
+            memo[key] = entry
+        self.comparable.append(entry[1])
+        if entry[2]:
+            self.reasons.extend(entry[2])
+        return entry[0]
+
+    def key(self, field_: Field) -> object:
+        """The memo key of ``field_``'s raw value (see ``remembered``)."""
+        value = self.get(field_)
+        return value if type(value) is str or value is None else _NO_KEY
 
     def missing(self, field_: Field) -> None:
         self.add(ReasonCode.MISSING_FIELD, f"Thiếu {field_.label}")
@@ -171,7 +254,7 @@ class _Checker:
     def hidden(self, field_: Field) -> bool:
         """Reject a value whose invisible or control characters would be removed: for an
         identity code or an e-mail, a silently changed value may be someone else's."""
-        value = self.raw.get(field_)
+        value = self.get(field_)
         found = hidden_characters(value) if isinstance(value, str) else []
         if found:
             self.add(
@@ -193,7 +276,7 @@ class _Checker:
 
     def identity_code(self) -> tuple[str, bool]:
         hidden = self.hidden(Field.IDENTITY_CODE)
-        code = normalize_identity_code(self.raw.get(Field.IDENTITY_CODE))
+        code = normalize_identity_code(self.get(Field.IDENTITY_CODE))
         digits = self.context.rules.identity_code_digits
         ok = is_valid_identity_code(code, digits) and not hidden
         if self.too_long("identity_code", Field.IDENTITY_CODE.label, code):
@@ -210,10 +293,10 @@ class _Checker:
         return code, ok
 
     def full_name(self) -> tuple[str, str, str]:
-        raw_name = self.raw.get(Field.FULL_NAME)
+        raw_name = self.get(Field.FULL_NAME)
         if not self.raw.has(Field.FULL_NAME):
-            family = cell_text(self.raw.get(Field.FAMILY_MIDDLE_NAME))
-            raw_name = f"{family} {cell_text(self.raw.get(Field.GIVEN_NAME))}"
+            family = cell_text(self.get(Field.FAMILY_MIDDLE_NAME))
+            raw_name = f"{family} {cell_text(self.get(Field.GIVEN_NAME))}"
         name = normalize_full_name(raw_name)
         self.compare(Field.FULL_NAME, name)
         if not name:
@@ -237,7 +320,12 @@ class _Checker:
         return name, lastname, firstname
 
     def birth_date(self) -> dt.date | None:
-        value = self.raw.get(Field.BIRTH_DATE)
+        value = self.get(Field.BIRTH_DATE)
+        key = value if type(value) in (str, dt.datetime) or value is None else _NO_KEY
+        return self.remembered("birth_date", key, self._birth_date)
+
+    def _birth_date(self) -> dt.date | None:
+        value = self.get(Field.BIRTH_DATE)
         parsed = parse_birth_date(value)
         shown = "" if parsed.value else cell_text(value)  # the text, for messages only
         self.compare(Field.BIRTH_DATE, parsed.value.isoformat() if parsed.value else shown)
@@ -266,7 +354,10 @@ class _Checker:
         return born
 
     def gender(self) -> Gender | None:
-        value = self.raw.get(Field.GENDER)
+        return self.remembered("gender", self.key(Field.GENDER), self._gender)
+
+    def _gender(self) -> Gender | None:
+        value = self.get(Field.GENDER)
         gender = parse_gender(value)
         self.compare(Field.GENDER, gender or cell_text(value))
         if gender is None and cell_text(value):
@@ -274,7 +365,7 @@ class _Checker:
         return gender
 
     def email(self, identity_code: str) -> tuple[str, bool]:
-        value = self.raw.get(Field.EMAIL)
+        value = self.get(Field.EMAIL)
         email = normalize_email(value)
         self.compare(Field.EMAIL, email)
         if not email:
@@ -306,7 +397,7 @@ class _Checker:
         return self.too_long("username", "Tên đăng nhập tạo từ email", username, limit)
 
     def phone(self) -> str | None:
-        value = self.raw.get(Field.PHONE)
+        value = self.get(Field.PHONE)
         shown = cell_text(value)
         phone = normalize_phone(value) if shown else None
         self.compare(Field.PHONE, phone or shown)
@@ -317,8 +408,20 @@ class _Checker:
         return phone
 
     def school(self, *, required: bool) -> School | None:
-        typed = cell_text(self.raw.get(Field.SCHOOL))
-        district = cell_text(self.raw.get(Field.DISTRICT))
+        typed, district = self.key(Field.SCHOOL), self.key(Field.DISTRICT)
+        key = _NO_KEY if typed is _NO_KEY or district is _NO_KEY else (typed, district)
+        compute = self._required_school if required else self._optional_school
+        return self.remembered(compute.__name__, key, compute)
+
+    def _required_school(self) -> School | None:
+        return self._school(required=True)
+
+    def _optional_school(self) -> School | None:
+        return self._school(required=False)
+
+    def _school(self, *, required: bool) -> School | None:
+        typed = cell_text(self.get(Field.SCHOOL))
+        district = cell_text(self.get(Field.DISTRICT))
         if not typed:
             self.compare(Field.SCHOOL, "")
             if required:
@@ -346,7 +449,10 @@ class _Checker:
         return found.school
 
     def level(self) -> Level | None:
-        value = cell_text(self.raw.get(Field.LEVEL))
+        return self.remembered("level", self.key(Field.LEVEL), self._level)
+
+    def _level(self) -> Level | None:
+        value = cell_text(self.get(Field.LEVEL))
         level = parse_level(value)
         self.compare(Field.LEVEL, level or fold(value))
         if not value:
@@ -356,7 +462,10 @@ class _Checker:
         return level
 
     def audience(self) -> Audience | None:
-        value = cell_text(self.raw.get(Field.AUDIENCE))
+        return self.remembered("audience", self.key(Field.AUDIENCE), self._audience)
+
+    def _audience(self) -> Audience | None:
+        value = cell_text(self.get(Field.AUDIENCE))
         audience = parse_audience(value)
         self.compare(Field.AUDIENCE, audience or fold(value))
         if not value:
@@ -366,7 +475,12 @@ class _Checker:
         return audience
 
     def subject(self, audience: Audience | None) -> str | None:
-        value = cell_text(self.raw.get(Field.SUBJECT))
+        key = self.key(Field.SUBJECT)
+        key = (key, audience) if key is not _NO_KEY else key
+        return self.remembered("subject", key, lambda: self._subject(audience))
+
+    def _subject(self, audience: Audience | None) -> str | None:
+        value = cell_text(self.get(Field.SUBJECT))
         subject = self.context.subjects.canonical(value)
         if not value and audience is Audience.MANAGER:
             subject = MANAGEMENT
@@ -378,7 +492,10 @@ class _Checker:
         return subject
 
     def core_role(self) -> CoreRole | None:
-        value = cell_text(self.raw.get(Field.CORE_ROLE))
+        return self.remembered("core_role", self.key(Field.CORE_ROLE), self._core_role)
+
+    def _core_role(self) -> CoreRole | None:
+        value = cell_text(self.get(Field.CORE_ROLE))
         role = {"bao cao vien": CoreRole.REPORTER, "tro giang": CoreRole.ASSISTANT}.get(fold(value))
         self.compare(Field.CORE_ROLE, role or fold(value))
         if not value:
@@ -391,18 +508,30 @@ class _Checker:
         return role
 
     def text(self, field_: Field) -> str:
-        value = cell_text(self.raw.get(field_))
+        return self.remembered(("text", field_), self.key(field_), lambda: self._text(field_))
+
+    def _text(self, field_: Field) -> str:
+        value = cell_text(self.get(field_))
         self.compare(field_, value)
         return value
 
     def position(self) -> str:
-        value = self.text(Field.POSITION)
+        return self.remembered("position", self.key(Field.POSITION), self._position)
+
+    def _position(self) -> str:
+        value = self._text(Field.POSITION)
         self.too_long("position", Field.POSITION.label, value)
         return value
 
     def flag(self, field_: Field, *, absent: bool) -> bool:
         """A yes/no column; ``absent`` is the value when the sheet lacks the column."""
-        flag = parse_flag(self.raw.get(field_)) if self.raw.has(field_) else absent
+        if not self.raw.has(field_):
+            self.compare(field_, "x" if absent else "")
+            return absent
+        return self.remembered(("flag", field_), self.key(field_), lambda: self._flag(field_))
+
+    def _flag(self, field_: Field) -> bool:
+        flag = parse_flag(self.get(field_))
         self.compare(field_, "x" if flag else "")
         return flag
 
@@ -445,7 +574,7 @@ def validate_learner_row(raw: RawRow, context: RowContext) -> ParsedRow:
         note=clean_text(check.text(Field.NOTE)),
         core_role=None,
         comparable=tuple(check.comparable),
-        comparable_labels=check.comparable_labels(),
+        comparable_labels=_LEARNER_LABELS,
     )
     return ParsedRow(raw, record, tuple(check.reasons))
 
@@ -483,6 +612,6 @@ def validate_core_staff_row(raw: RawRow, context: RowContext) -> ParsedRow:
         note=check.text(Field.NOTE),
         core_role=role,
         comparable=tuple(check.comparable),
-        comparable_labels=check.comparable_labels(),
+        comparable_labels=_CORE_LABELS,
     )
     return ParsedRow(raw, record, tuple(check.reasons))
