@@ -33,7 +33,7 @@ from roster.headers import (
     missing_fields,
     parse_overrides,
 )
-from roster.model import CellValue, RowSource
+from roster.model import CellValue, RowSource, quick_init
 from roster.text import is_blank
 
 if TYPE_CHECKING:
@@ -51,6 +51,7 @@ _CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
 _DELIMITERS = (",", ";", "\t")
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class RawRow:
     """One data row as read: original values aligned with ``header.columns``."""

@@ -8,12 +8,13 @@ row can end in exactly one status.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from roster.headers import Field
-from roster.model import Audience, CellValue, CoreRole, Gender, Level, School
+from roster.model import Audience, CellValue, CoreRole, Gender, Level, School, quick_init
 from roster.normalize import (
     DateError,
     is_valid_email,
@@ -58,6 +59,8 @@ MAX_LENGTHS = {
 at import, with the reason, rather than refused by Moodle or the database at apply."""
 USERNAME_SUFFIX_ROOM = 3
 """A username taken on the site gets 2, 3, ... appended: keep room for it."""
+_DEFAULT_USERNAME = "{email_local}"
+_MOBILE = re.compile(r"^0[35789]\d{8}$")  # as roster.normalize's: taken as it is
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +72,7 @@ class ValidationRules:
     max_age: int = 70
     subject_aliases: Mapping[str, str] = field(default_factory=dict)
     """Extra subject spellings -> subject name (added to the built-in catalogue)."""
-    username_pattern: str = "{email_local}"
+    username_pattern: str = _DEFAULT_USERNAME
     """``[provisioning] username_pattern``: the usernames made must fit Moodle's limit."""
     assume_modules_123: bool | None = None
     """What a learners' list without the ``Đã hoàn thành MĐ 1, 2, 3`` column means:
@@ -85,12 +88,6 @@ class _Memo:
 
     def __init__(self) -> None:
         self.by_check: dict[object, dict[Hashable, _Entry]] = {}
-
-    def of(self, check: object) -> dict[Hashable, _Entry]:
-        found = self.by_check.get(check)
-        if found is None:
-            found = self.by_check[check] = {}
-        return found
 
 
 _Entry = tuple[Any, str, tuple["Reason", ...]]
@@ -109,6 +106,7 @@ class RowContext:
     """Results of the checks that depend on one repeated value and this context only."""
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class PersonRecord:
     """A row's values, normalised; a value that could not be read is empty/``None``.
@@ -143,6 +141,7 @@ class PersonRecord:
     comparable_labels: tuple[str, ...]
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class ParsedRow:
     """A raw row, its normalised record and the reasons found on the row alone."""
@@ -182,6 +181,8 @@ _CORE_COMPARED = (
 )
 _LEARNER_LABELS = tuple(f.label for f in _LEARNER_COMPARED)
 _CORE_LABELS = tuple(f.label for f in _CORE_COMPARED)
+_TEXT_CHECKS = {f: ("text", f) for f in Field}  # the memo of each check (see _Checker.remembered)
+_FLAG_CHECKS = {f: ("flag", f) for f in Field}
 _NO_KEY = object()  # a value not worth remembering checks by (not text, not empty)
 
 
@@ -202,7 +203,7 @@ class _Checker:
         self.context = context
         self.reasons: list[Reason] = []
         self.comparable: list[str] = []
-        self.memo = context.memo
+        self.memos = context.memo.by_check
 
     def get(self, field_: Field) -> CellValue:
         """``raw.get(field_)``, inlined (about 20 calls a row)."""
@@ -224,26 +225,49 @@ class _Checker:
         a value of another type: 1 == 1.0 == True), else the check is simply made."""
         if key is _NO_KEY:
             return compute()
-        memo = self.memo.of(check)
-        entry = memo.get(key)
+        memo = self.memos.get(check)
+        entry = None if memo is None else memo.get(key)
         if entry is None:
-            reasons, comparable = self.reasons, self.comparable
-            self.reasons, self.comparable = [], []
-            try:
-                result = compute()
-                (compared,) = self.comparable
-                entry = (result, compared, tuple(self.reasons))
-            finally:
-                self.reasons, self.comparable = reasons, comparable
-            memo[key] = entry
+            entry = self._remember(check, key, compute)
         self.comparable.append(entry[1])
         if entry[2]:
             self.reasons.extend(entry[2])
-        return entry[0]
+        return entry[0]  # type: ignore[no-any-return]
+
+    def remembered_field(self, check: object, field_: Field, compute: Callable[[], _T]) -> _T:
+        """``remembered`` with ``field_``'s raw value as the key (the usual case, inlined)."""
+        index = self.index.get(field_)
+        values = self.values
+        value = None if index is None or index >= len(values) else values[index]
+        if type(value) is not str and value is not None:
+            return compute()
+        memo = self.memos.get(check)
+        entry = None if memo is None else memo.get(value)
+        if entry is None:
+            entry = self._remember(check, value, compute)
+        self.comparable.append(entry[1])
+        if entry[2]:
+            self.reasons.extend(entry[2])
+        return entry[0]  # type: ignore[no-any-return]
+
+    def _remember(self, check: object, key: Hashable, compute: Callable[[], object]) -> _Entry:
+        """Make the check with reasons and comparable texts of its own, and keep them."""
+        reasons, comparable = self.reasons, self.comparable
+        self.reasons, self.comparable = [], []
+        try:
+            result = compute()
+            (compared,) = self.comparable
+            entry = (result, compared, tuple(self.reasons))
+        finally:
+            self.reasons, self.comparable = reasons, comparable
+        self.memos.setdefault(check, {})[key] = entry
+        return entry
 
     def key(self, field_: Field) -> object:
         """The memo key of ``field_``'s raw value (see ``remembered``)."""
-        value = self.get(field_)
+        index = self.index.get(field_)
+        values = self.values
+        value = None if index is None or index >= len(values) else values[index]
         return value if type(value) is str or value is None else _NO_KEY
 
     def missing(self, field_: Field) -> None:
@@ -275,6 +299,18 @@ class _Checker:
         return True
 
     def identity_code(self) -> tuple[str, bool]:
+        value = self.get(Field.IDENTITY_CODE)
+        digits = self.context.rules.identity_code_digits
+        if (
+            type(value) is str
+            and len(value) == digits <= MAX_LENGTHS["identity_code"]
+            and value.isdigit()
+            and value.isascii()
+        ):
+            return value, True  # most rows: nothing to clean, nothing to report
+        return self._identity_code()
+
+    def _identity_code(self) -> tuple[str, bool]:
         hidden = self.hidden(Field.IDENTITY_CODE)
         code = normalize_identity_code(self.get(Field.IDENTITY_CODE))
         digits = self.context.rules.identity_code_digits
@@ -293,6 +329,10 @@ class _Checker:
         return code, ok
 
     def full_name(self) -> tuple[str, str, str]:
+        key = self.key(Field.FULL_NAME) if self.raw.has(Field.FULL_NAME) else _NO_KEY
+        return self.remembered("full_name", key, self._full_name)
+
+    def _full_name(self) -> tuple[str, str, str]:
         raw_name = self.get(Field.FULL_NAME)
         if not self.raw.has(Field.FULL_NAME):
             family = cell_text(self.get(Field.FAMILY_MIDDLE_NAME))
@@ -354,7 +394,7 @@ class _Checker:
         return born
 
     def gender(self) -> Gender | None:
-        return self.remembered("gender", self.key(Field.GENDER), self._gender)
+        return self.remembered_field("gender", Field.GENDER, self._gender)
 
     def _gender(self) -> Gender | None:
         value = self.get(Field.GENDER)
@@ -366,6 +406,23 @@ class _Checker:
 
     def email(self, identity_code: str) -> tuple[str, bool]:
         value = self.get(Field.EMAIL)
+        if (
+            type(value) is str
+            and len(value) <= MAX_LENGTHS["email"]
+            and value.isascii()
+            and value.isprintable()
+            and " " not in value
+            and value.lower() == value
+            and not value.startswith("mailto:")
+            and is_valid_email(value)
+            and self.context.rules.username_pattern == _DEFAULT_USERNAME
+            and value.index("@") <= MAX_LENGTHS["username"] - USERNAME_SUFFIX_ROOM
+        ):  # most rows: a plain valid address, nothing to clean or report
+            self.comparable.append(value)
+            return value, True
+        return self._email(value, identity_code)
+
+    def _email(self, value: CellValue, identity_code: str) -> tuple[str, bool]:
         email = normalize_email(value)
         self.compare(Field.EMAIL, email)
         if not email:
@@ -398,6 +455,12 @@ class _Checker:
 
     def phone(self) -> str | None:
         value = self.get(Field.PHONE)
+        if type(value) is str and len(value) == 10 and value.isascii() and _MOBILE.match(value):
+            self.comparable.append(value)  # most rows: a mobile number as it should be
+            return value
+        return self._phone(value)
+
+    def _phone(self, value: CellValue) -> str | None:
         shown = cell_text(value)
         phone = normalize_phone(value) if shown else None
         self.compare(Field.PHONE, phone or shown)
@@ -449,7 +512,7 @@ class _Checker:
         return found.school
 
     def level(self) -> Level | None:
-        return self.remembered("level", self.key(Field.LEVEL), self._level)
+        return self.remembered_field("level", Field.LEVEL, self._level)
 
     def _level(self) -> Level | None:
         value = cell_text(self.get(Field.LEVEL))
@@ -462,7 +525,7 @@ class _Checker:
         return level
 
     def audience(self) -> Audience | None:
-        return self.remembered("audience", self.key(Field.AUDIENCE), self._audience)
+        return self.remembered_field("audience", Field.AUDIENCE, self._audience)
 
     def _audience(self) -> Audience | None:
         value = cell_text(self.get(Field.AUDIENCE))
@@ -492,7 +555,7 @@ class _Checker:
         return subject
 
     def core_role(self) -> CoreRole | None:
-        return self.remembered("core_role", self.key(Field.CORE_ROLE), self._core_role)
+        return self.remembered_field("core_role", Field.CORE_ROLE, self._core_role)
 
     def _core_role(self) -> CoreRole | None:
         value = cell_text(self.get(Field.CORE_ROLE))
@@ -508,7 +571,7 @@ class _Checker:
         return role
 
     def text(self, field_: Field) -> str:
-        return self.remembered(("text", field_), self.key(field_), lambda: self._text(field_))
+        return self.remembered_field(_TEXT_CHECKS[field_], field_, lambda: self._text(field_))
 
     def _text(self, field_: Field) -> str:
         value = cell_text(self.get(field_))
@@ -516,7 +579,7 @@ class _Checker:
         return value
 
     def position(self) -> str:
-        return self.remembered("position", self.key(Field.POSITION), self._position)
+        return self.remembered_field("position", Field.POSITION, self._position)
 
     def _position(self) -> str:
         value = self._text(Field.POSITION)
@@ -528,7 +591,7 @@ class _Checker:
         if not self.raw.has(field_):
             self.compare(field_, "x" if absent else "")
             return absent
-        return self.remembered(("flag", field_), self.key(field_), lambda: self._flag(field_))
+        return self.remembered_field(_FLAG_CHECKS[field_], field_, lambda: self._flag(field_))
 
     def _flag(self, field_: Field) -> bool:
         flag = parse_flag(self.get(field_))
