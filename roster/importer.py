@@ -207,11 +207,14 @@ class _HeaderCheck:
         self._seen: set[tuple[str, str | None]] = set()
 
     def watch(self, rows: Iterable[RawRow], *, learners: bool = False) -> Iterator[RawRow]:
+        header = None  # the last row's: rows of one sheet share their header
         for raw in rows:
-            key = (raw.source.file, raw.source.sheet)
-            if key not in self._seen:
-                self._seen.add(key)
-                self._check(raw, learners=learners)
+            if raw.header is not header:
+                header = raw.header
+                key = (raw.source.file, raw.source.sheet)
+                if key not in self._seen:
+                    self._seen.add(key)
+                    self._check(raw, learners=learners)
             yield raw
 
     def _check(self, raw: RawRow, *, learners: bool) -> None:
@@ -277,6 +280,8 @@ class _ResultBuilder:
         self.core_staff: list[CoreStaff] = []
         self.exemptions: list[Exemption] = []
         self.derived_core: set[CoreKey] = set()
+        # Decisions by what decides them (see add_learner): a few hundred on a province.
+        self.decisions: dict[tuple[object, ...], Decision] = {}
 
     def result(self) -> ImportResult:
         return ImportResult(
@@ -309,14 +314,14 @@ class _ResultBuilder:
         policy: EligibilityPolicy,
         assignments: frozenset[CoreKey],
     ) -> None:
-        if any(_is_merged(r) for r in extra):
+        if extra and any(_is_merged(r) for r in extra):
             self._outcome(row, extra)  # the kept row carries everything else
             return
         reasons = [*row.reasons, *extra]
         record = row.record
         decision: Decision | None = None
         if record.level is not None and record.audience is not None and record.subject:
-            decision = decide(record, policy, assignments)
+            decision = self._decide(record, policy, assignments)
             if status_of(reasons) is Status.REJECTED:
                 # Fix the data first; the exclusions still tell the school what follows.
                 reasons.extend(r for r in decision.reasons if r.code.effect is Effect.EXCLUDE)
@@ -333,6 +338,27 @@ class _ResultBuilder:
             self._add_derived_core(row)
         if status is Status.IMPORTED:
             self.learners.append(_learner(row, decision))
+
+    def _decide(
+        self, record: PersonRecord, policy: EligibilityPolicy, assignments: frozenset[CoreKey]
+    ) -> Decision:
+        """``decide``, made once for each combination of what it reads: the subject, the
+        note, core staff or not (as ``decide`` tells), the level and the two flags."""
+        core = (
+            record.core_flag or (record.identity_code, record.level, record.subject) in assignments
+        )
+        key = (
+            record.subject,
+            record.note,
+            core,
+            record.level,
+            record.hdtnhn_concurrent,
+            record.modules_123_done,
+        )
+        decision = self.decisions.get(key)
+        if decision is None:
+            decision = self.decisions[key] = decide(record, policy, assignments)
+        return decision
 
     def _unlisted_core_note(self, record: PersonRecord) -> list[Reason]:
         if self.listed_core is None or record.level is None:
