@@ -189,10 +189,12 @@ def build_result(
     conflicted = {cores[i].record.identity_code for i in for_cores}
     assignments = _core_assignments([c for c in cores if c.record.identity_code not in conflicted])
     builder = _ResultBuilder(schools, listed_core=assignments if cores else None)
-    for index, row in enumerate(learners):
-        builder.add_learner(row, extra.get(index, []), policy, assignments)
+    learner_count = len(learners)
+    learners.reverse()  # each validated row let go once added: the result takes its place
+    for index in range(learner_count):
+        builder.add_learner(learners.pop(), extra.get(index, []), policy, assignments)
     for index, row in enumerate(cores):
-        builder.add_core_staff(row, extra.get(len(learners) + index, []))
+        builder.add_core_staff(row, extra.get(learner_count + index, []))
     return replace(builder.result(), notices=tuple(headers.notices))
 
 

@@ -14,6 +14,7 @@ text", tab-separated); the delimiter is sniffed.
 from __future__ import annotations
 
 import csv
+import ctypes
 import datetime as dt
 import io
 import itertools
@@ -293,7 +294,23 @@ def _load_sheet(workbook: CalamineWorkbook, name: str, path: Path) -> list[tuple
         return []
     converted = _PlainValues(end[1] + 1).rows(rows)
     del rows, sheet  # calamine's copy of the sheet is freed here, before any validation
+    _release_freed_memory()
     return converted
+
+
+def _release_freed_memory() -> None:
+    """Give the C heap's free pages back to the system (glibc's ``malloc_trim``).
+
+    calamine's copy of a large sheet is millions of small C allocations; once it is
+    freed, glibc keeps most of those pages (the heap only shrinks from its top), so the
+    rows validated next would take new pages on top of them and the import's peak
+    memory would include the whole sheet twice over. Elsewhere than glibc: nothing."""
+    try:
+        libc = ctypes.CDLL(None)
+        trim = libc.malloc_trim
+    except (OSError, AttributeError):
+        return
+    trim(0)
 
 
 _EXACT_FLOAT = 1e15  # beyond Excel's 15 significant digits a number is not a whole one
@@ -304,8 +321,8 @@ class _PlainValues:
 
     # Distinct texts remembered per column: a column of names or e-mails stops sharing.
     MAX_SHARED = 4096
-    # Rows between two looks at how many distinct texts each column has.
-    CHECK_EVERY = 1024
+    # Rows converted together, column by column (and how often sharing is reconsidered).
+    CHUNK = 2048
 
     def __init__(self, width: int) -> None:
         self.width = width
@@ -313,32 +330,45 @@ class _PlainValues:
     def rows(self, cells_by_row: Iterable[Sequence[object]]) -> list[tuple[CellValue, ...]]:
         """Each row as a tuple of ``width`` plain values, the missing leading cells empty.
 
-        Per column, a text is looked up in that column's dictionary of texts seen (the
-        empty text maps to ``None``): ``setdefault`` shares a repeated text, ``get`` only
-        empties ``""`` once the column holds too many distinct texts to be worth it."""
+        Rows go by chunks, turned into columns: a column of texts only (most) is mapped
+        at once through its dictionary of texts seen, where the empty text maps to
+        ``None``: ``setdefault`` shares a repeated text, ``get`` only empties ``""`` once
+        the column holds too many distinct texts to be worth it."""
         width = self.width
         seen: list[dict[str, str | None]] = [{"": None} for _ in range(width)]
         lookups: list[Callable[[str, str], str | None]] = [t.setdefault for t in seen]
-        plain = _plain_cell
+        shared = [True] * width
         converted: list[tuple[CellValue, ...]] = []
-        append = converted.append
-        for number, cells in enumerate(cells_by_row):
-            if len(cells) != width:  # the sheet's leading empty columns
-                cells = [""] * (width - len(cells)) + list(cells)
-            append(
-                tuple(
-                    [
-                        lookup(cell, cell) if type(cell) is str else plain(cell)
-                        for lookup, cell in zip(lookups, cells, strict=True)
-                    ]
-                )
-            )
-            if number % self.CHECK_EVERY == 0:
-                for column, texts in enumerate(seen):
-                    if len(texts) > self.MAX_SHARED:
-                        seen[column] = {"": None}
-                        lookups[column] = seen[column].get
+        source = iter(cells_by_row)
+        while chunk := list(itertools.islice(source, self.CHUNK)):
+            if len({len(cells) for cells in chunk}) != 1:  # not a rectangle: pad each row
+                chunk = [self._padded(cells) for cells in chunk]
+            columns: list[Sequence[object]] = list(zip(*chunk, strict=True))
+            missing = width - len(columns)  # the sheet's leading empty columns
+            columns[:0] = [("",) * len(chunk)] * missing
+            plain = [self._column(shared[i], lookups[i], cells) for i, cells in enumerate(columns)]
+            converted.extend(zip(*plain, strict=True))
+            for column, texts in enumerate(seen):
+                if len(texts) > self.MAX_SHARED:
+                    seen[column] = {"": None}
+                    lookups[column] = seen[column].get
+                    shared[column] = False
         return converted
+
+    def _padded(self, cells: Sequence[object]) -> list[object]:
+        return [""] * (self.width - len(cells)) + list(cells)
+
+    @staticmethod
+    def _column(
+        shared: bool,
+        lookup: Callable[[str, str], str | None],
+        cells: Sequence[object],
+    ) -> Sequence[CellValue]:
+        if set(map(type, cells)) == {str}:  # text only: mapped without a Python loop
+            if not shared and "" not in cells:  # nothing to share or empty: as it is
+                return cells  # type: ignore[return-value]
+            return list(map(lookup, cells, cells))  # type: ignore[arg-type]
+        return [lookup(cell, cell) if type(cell) is str else _plain_cell(cell) for cell in cells]
 
 
 def _plain_cell(cell: object) -> CellValue:
@@ -473,8 +503,11 @@ def _raw_rows(
     """Data rows after the header, empty ones skipped, values cut/padded to the header."""
     width = len(header.columns)
     skip = {header.index[Field.ROW_NUMBER]} if Field.ROW_NUMBER in header.index else set()
+    checked = [i for i in range(width) if i not in skip]  # a row number alone is empty
     for offset, row in enumerate(rows, start=header.row + 1):
         values = row[:width] if len(row) >= width else row + (None,) * (width - len(row))
-        if all(is_blank(v) for i, v in enumerate(values) if i not in skip):
-            continue
-        yield RawRow(RowSource(file, sheet, offset), header, values)
+        for i in checked:  # most rows: their first cell checked is not blank
+            value = values[i]
+            if value is not None and not is_blank(value):
+                yield RawRow(RowSource(file, sheet, offset), header, values)
+                break
