@@ -283,7 +283,9 @@ class _ResultBuilder:
         self.exemptions: list[Exemption] = []
         self.derived_core: set[CoreKey] = set()
         # Decisions by what decides them (see add_learner): a few hundred on a province.
-        self.decisions: dict[tuple[object, ...], Decision] = {}
+        self.decisions: dict[
+            tuple[object, ...], tuple[Decision, tuple[tuple[Reason, ...], Status]]
+        ] = {}
 
     def result(self) -> ImportResult:
         return ImportResult(
@@ -296,7 +298,9 @@ class _ResultBuilder:
 
     def _outcome(self, row: ParsedRow, reasons: Iterable[Reason]) -> Status:
         ordered = _ordered(reasons)
-        status = status_of(ordered)
+        return self._add_outcome(row, ordered, status_of(ordered))
+
+    def _add_outcome(self, row: ParsedRow, ordered: tuple[Reason, ...], status: Status) -> Status:
         self.outcomes.append(
             RowOutcome(
                 source=row.raw.source,
@@ -319,11 +323,16 @@ class _ResultBuilder:
         if extra and any(_is_merged(r) for r in extra):
             self._outcome(row, extra)  # the kept row carries everything else
             return
-        reasons = [*row.reasons, *extra]
         record = row.record
         decision: Decision | None = None
         if record.level is not None and record.audience is not None and record.subject:
-            decision = self._decide(record, policy, assignments)
+            decision, alone = self._decide(record, policy, assignments)
+            if not extra and not row.reasons and not decision.core_staff:
+                status = self._add_outcome(row, *alone)  # most rows: the decision's reasons
+                self._add_decided(row, decision, status)
+                return
+        reasons = [*row.reasons, *extra]
+        if decision is not None:
             if status_of(reasons) is Status.REJECTED:
                 # Fix the data first; the exclusions still tell the school what follows.
                 reasons.extend(r for r in decision.reasons if r.code.effect is Effect.EXCLUDE)
@@ -332,7 +341,12 @@ class _ResultBuilder:
                 if decision.core_staff:
                     reasons.extend(self._unlisted_core_note(record))
         status = self._outcome(row, reasons)
-        if decision is None or status is Status.REJECTED:
+        if decision is not None:
+            self._add_decided(row, decision, status)
+
+    def _add_decided(self, row: ParsedRow, decision: Decision, status: Status) -> None:
+        """An exemption, a core staff member, a learner: what a decided row adds."""
+        if status is Status.REJECTED:
             return
         if decision.exemption is not None:
             self.exemptions.append(_exemption(row, decision))
@@ -343,9 +357,10 @@ class _ResultBuilder:
 
     def _decide(
         self, record: PersonRecord, policy: EligibilityPolicy, assignments: frozenset[CoreKey]
-    ) -> Decision:
+    ) -> tuple[Decision, tuple[tuple[Reason, ...], Status]]:
         """``decide``, made once for each combination of what it reads: the subject, the
-        note, core staff or not (as ``decide`` tells), the level and the two flags."""
+        note, core staff or not (as ``decide`` tells), the level and the two flags; with
+        the outcome of a row that has no other reason (its ordered reasons, its status)."""
         core = (
             record.core_flag or (record.identity_code, record.level, record.subject) in assignments
         )
@@ -357,10 +372,12 @@ class _ResultBuilder:
             record.hdtnhn_concurrent,
             record.modules_123_done,
         )
-        decision = self.decisions.get(key)
-        if decision is None:
-            decision = self.decisions[key] = decide(record, policy, assignments)
-        return decision
+        found = self.decisions.get(key)
+        if found is None:
+            decision = decide(record, policy, assignments)
+            ordered = _ordered(decision.reasons)
+            found = self.decisions[key] = (decision, (ordered, status_of(ordered)))
+        return found
 
     def _unlisted_core_note(self, record: PersonRecord) -> list[Reason]:
         if self.listed_core is None or record.level is None:

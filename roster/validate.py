@@ -85,11 +85,12 @@ class _Memo:
     repeat (gender, school, level, audience, position, subject, flags, note, birth date):
     what each gave (value, comparable text, reasons), replayed on the next equal value."""
 
-    __slots__ = ("by_check", "plans")
+    __slots__ = ("by_check", "last_plan", "plans")
 
     def __init__(self) -> None:
         self.by_check: dict[object, dict[Hashable, Any]] = {}
         self.plans: dict[int, tuple[HeaderMap, _LearnerPlan]] = {}
+        self.last_plan: tuple[HeaderMap, _LearnerPlan] | None = None
 
 
 _Entry = tuple[Any, str, tuple["Reason", ...]]
@@ -719,10 +720,13 @@ class _LearnerPlan:
 
 
 def _plan(context: RowContext, header: HeaderMap) -> _LearnerPlan:
-    plans = context.memo.plans
-    found = plans.get(id(header))
+    memo = context.memo
+    found = memo.last_plan  # rows of one sheet share their header
     if found is None or found[0] is not header:
-        found = plans[id(header)] = (header, _LearnerPlan(header))
+        found = memo.plans.get(id(header))
+        if found is None or found[0] is not header:
+            found = memo.plans[id(header)] = (header, _LearnerPlan(header))
+        memo.last_plan = found
     return found[1]
 
 
