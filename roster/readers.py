@@ -326,6 +326,7 @@ class _PlainValues:
 
     def __init__(self, width: int) -> None:
         self.width = width
+        self.days = _Days()
 
     def rows(self, cells_by_row: Iterable[Sequence[object]]) -> list[tuple[CellValue, ...]]:
         """Each row as a tuple of ``width`` plain values, the missing leading cells empty.
@@ -358,17 +359,29 @@ class _PlainValues:
     def _padded(self, cells: Sequence[object]) -> list[object]:
         return [""] * (self.width - len(cells)) + list(cells)
 
-    @staticmethod
     def _column(
+        self,
         shared: bool,
         lookup: Callable[[str, str], str | None],
         cells: Sequence[object],
     ) -> Sequence[CellValue]:
-        if set(map(type, cells)) == {str}:  # text only: mapped without a Python loop
+        kinds = set(map(type, cells))
+        if kinds == {str}:  # text only: mapped without a Python loop
             if not shared and "" not in cells:  # nothing to share or empty: as it is
                 return cells  # type: ignore[return-value]
             return list(map(lookup, cells, cells))  # type: ignore[arg-type]
+        if kinds <= {str, dt.date}:  # dates (birth dates): each day converted once
+            days = self.days
+            return [lookup(cell, cell) if type(cell) is str else days[cell] for cell in cells]  # type: ignore[index]
         return [lookup(cell, cell) if type(cell) is str else _plain_cell(cell) for cell in cells]
+
+
+class _Days(dict[dt.date, CellValue]):
+    """Date cells as ``datetime`` values (openpyxl's), each day made once and shared."""
+
+    def __missing__(self, day: dt.date) -> CellValue:
+        value = self[day] = _plain_cell(day)
+        return value
 
 
 def _plain_cell(cell: object) -> CellValue:

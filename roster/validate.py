@@ -11,6 +11,7 @@ import datetime as dt
 import re
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from operator import itemgetter
 from typing import Any, TypeVar
 
@@ -500,6 +501,9 @@ class _Checker:
         compute = self._required_school if required else self._optional_school
         return self.remembered(compute.__name__, key, compute)
 
+    def required_school(self) -> School | None:
+        return self.school(required=True)
+
     def _required_school(self) -> School | None:
         return self._school(required=True)
 
@@ -745,25 +749,32 @@ def _quick_learner(raw: RawRow, context: RowContext, plan: _LearnerPlan) -> Pars
     if phone is not None and not _plain_phone(phone):
         return None
     memos = context.memo.by_check
+    name_key = values[plan.full_name]  # type: ignore[index]
+    born_key = None if plan.birth_date is None else values[plan.birth_date]
+    gender_key = None if plan.gender is None else values[plan.gender]
+    school_key = (values[plan.school], None if plan.district is None else values[plan.district])  # type: ignore[index]
+    categories_key = plan.categories(values)
     for first_time in (True, False):
         try:
-            name = memos["full_name"][values[plan.full_name]]  # type: ignore[index]
-            born = memos["birth_date"][None if plan.birth_date is None else values[plan.birth_date]]
-            gender = memos["gender"][None if plan.gender is None else values[plan.gender]]
-            school = memos["_required_school"][
-                (values[plan.school], None if plan.district is None else values[plan.district])  # type: ignore[index]
-            ]
-            categories = memos[plan.categories_check][plan.categories(values)]
+            name = memos["full_name"][name_key]
+            born = memos["birth_date"][born_key]
+            gender = memos["gender"][gender_key]
+            school = memos["_required_school"][school_key]
+            categories = memos[plan.categories_check][categories_key]
             break
-        except KeyError:  # a value not seen yet: its checks made (and remembered) now
+        except KeyError:  # values not seen yet: their checks made (and remembered) now
             if not first_time:
                 return None  # a value that is not remembered (not text)
             check = _Checker(raw, context)
-            check.full_name()
-            check.birth_date()
-            check.gender()
-            check.school(required=True)
-            check.categories(plan)
+            for memo, key, make in (
+                ("full_name", name_key, check.full_name),
+                ("birth_date", born_key, check.birth_date),
+                ("gender", gender_key, check.gender),
+                ("_required_school", school_key, check.required_school),
+                (plan.categories_check, categories_key, partial(check.categories, plan)),
+            ):
+                if key not in memos.get(memo, ()):
+                    make()
     full_name, lastname, firstname = name[0]
     level, audience, position, subject, core, modules_123, hdtnhn, note = categories[0]
     record = PersonRecord(
