@@ -308,7 +308,7 @@ def _release_freed_memory() -> None:
     try:
         libc = ctypes.CDLL(None)
         trim = libc.malloc_trim
-    except (OSError, AttributeError):
+    except (OSError, AttributeError, TypeError):  # no C library by that name, no such call
         return
     trim(0)
 
