@@ -15,7 +15,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 
 from roster.model import RowSource
 from roster.reasons import Reason, ReasonCode, reason
@@ -41,14 +41,11 @@ def duplicate_reasons(
     rows: Sequence[ParsedRow], key: Callable[[PersonRecord], Hashable] = identity_key
 ) -> RowReasons:
     """Reasons to add, by row index, for rows sharing a key (rows without a code skipped)."""
-    groups: dict[Hashable, list[int]] = {}
-    for index, row in enumerate(rows):
-        if row.record.identity_code:
-            groups.setdefault(key(row.record), []).append(index)
+    groups = _repeated(
+        (key(row.record), index) for index, row in enumerate(rows) if row.record.identity_code
+    )
     found: RowReasons = {}
     for indices in groups.values():
-        if len(indices) < 2:
-            continue
         first = rows[indices[0]]
         if all(rows[i].record.comparable == first.record.comparable for i in indices):
             for i in indices[1:]:
@@ -64,6 +61,22 @@ def duplicate_reasons(
         for i in indices:
             found.setdefault(i, []).append(_conflict(rows, i, indices))
     return found
+
+
+def _repeated(items: Iterable[tuple[Hashable, int]]) -> dict[Hashable, list[int]]:
+    """The row indices of each key given more than once, in order (keys seen once: no
+    list made, most rows of a province)."""
+    first: dict[Hashable, int] = {}
+    repeated: dict[Hashable, list[int]] = {}
+    for key, index in items:
+        seen = first.setdefault(key, index)
+        if seen != index:
+            group = repeated.get(key)
+            if group is None:
+                repeated[key] = [seen, index]
+            else:
+                group.append(index)
+    return repeated
 
 
 def _conflict(rows: Sequence[ParsedRow], index: int, group: Sequence[int]) -> Reason:
@@ -92,10 +105,12 @@ def shared_email_reasons(rows: Sequence[ParsedRow], skip: set[int] | None = None
 
     ``skip`` holds indices of rows already merged into another (not a second person).
     """
-    by_email: dict[str, list[int]] = {}
-    for index, row in enumerate(rows):
-        if row.record.email_ok and index not in (skip or set()):
-            by_email.setdefault(row.record.email, []).append(index)
+    skip = skip or set()
+    by_email = _repeated(
+        (row.record.email, index)
+        for index, row in enumerate(rows)
+        if row.record.email_ok and index not in skip
+    )
     found: RowReasons = {}
     for indices in by_email.values():
         people = {_person(rows[i], i) for i in indices}
@@ -121,10 +136,12 @@ def identity_conflict_reasons(
     different people across the lists. People are told apart by their folded name (case,
     accents and spacing differences are the same person) and, when both rows have one,
     their birth date."""
+    core_codes = {core.record.identity_code for core in cores}
     learners_by_code: dict[str, list[int]] = {}
     for index, row in enumerate(learners):
-        if row.record.identity_code:
-            learners_by_code.setdefault(row.record.identity_code, []).append(index)
+        code = row.record.identity_code
+        if code and code in core_codes:
+            learners_by_code.setdefault(code, []).append(index)
     for_learners: RowReasons = {}
     for_cores: RowReasons = {}
     for core_index, core in enumerate(cores):

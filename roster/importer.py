@@ -189,10 +189,12 @@ def build_result(
     conflicted = {cores[i].record.identity_code for i in for_cores}
     assignments = _core_assignments([c for c in cores if c.record.identity_code not in conflicted])
     builder = _ResultBuilder(schools, listed_core=assignments if cores else None)
-    for index, row in enumerate(learners):
-        builder.add_learner(row, extra.get(index, []), policy, assignments)
+    learner_count = len(learners)
+    learners.reverse()  # each validated row let go once added: the result takes its place
+    for index in range(learner_count):
+        builder.add_learner(learners.pop(), extra.get(index, []), policy, assignments)
     for index, row in enumerate(cores):
-        builder.add_core_staff(row, extra.get(len(learners) + index, []))
+        builder.add_core_staff(row, extra.get(learner_count + index, []))
     return replace(builder.result(), notices=tuple(headers.notices))
 
 
@@ -207,11 +209,14 @@ class _HeaderCheck:
         self._seen: set[tuple[str, str | None]] = set()
 
     def watch(self, rows: Iterable[RawRow], *, learners: bool = False) -> Iterator[RawRow]:
+        header = None  # the last row's: rows of one sheet share their header
         for raw in rows:
-            key = (raw.source.file, raw.source.sheet)
-            if key not in self._seen:
-                self._seen.add(key)
-                self._check(raw, learners=learners)
+            if raw.header is not header:
+                header = raw.header
+                key = (raw.source.file, raw.source.sheet)
+                if key not in self._seen:
+                    self._seen.add(key)
+                    self._check(raw, learners=learners)
             yield raw
 
     def _check(self, raw: RawRow, *, learners: bool) -> None:
@@ -277,6 +282,10 @@ class _ResultBuilder:
         self.core_staff: list[CoreStaff] = []
         self.exemptions: list[Exemption] = []
         self.derived_core: set[CoreKey] = set()
+        # Decisions by what decides them (see add_learner): a few hundred on a province.
+        self.decisions: dict[
+            tuple[object, ...], tuple[Decision, tuple[tuple[Reason, ...], Status]]
+        ] = {}
 
     def result(self) -> ImportResult:
         return ImportResult(
@@ -289,7 +298,9 @@ class _ResultBuilder:
 
     def _outcome(self, row: ParsedRow, reasons: Iterable[Reason]) -> Status:
         ordered = _ordered(reasons)
-        status = status_of(ordered)
+        return self._add_outcome(row, ordered, status_of(ordered))
+
+    def _add_outcome(self, row: ParsedRow, ordered: tuple[Reason, ...], status: Status) -> Status:
         self.outcomes.append(
             RowOutcome(
                 source=row.raw.source,
@@ -309,14 +320,19 @@ class _ResultBuilder:
         policy: EligibilityPolicy,
         assignments: frozenset[CoreKey],
     ) -> None:
-        if any(_is_merged(r) for r in extra):
+        if extra and any(_is_merged(r) for r in extra):
             self._outcome(row, extra)  # the kept row carries everything else
             return
-        reasons = [*row.reasons, *extra]
         record = row.record
         decision: Decision | None = None
         if record.level is not None and record.audience is not None and record.subject:
-            decision = decide(record, policy, assignments)
+            decision, alone = self._decide(record, policy, assignments)
+            if not extra and not row.reasons and not decision.core_staff:
+                status = self._add_outcome(row, *alone)  # most rows: the decision's reasons
+                self._add_decided(row, decision, status)
+                return
+        reasons = [*row.reasons, *extra]
+        if decision is not None:
             if status_of(reasons) is Status.REJECTED:
                 # Fix the data first; the exclusions still tell the school what follows.
                 reasons.extend(r for r in decision.reasons if r.code.effect is Effect.EXCLUDE)
@@ -325,7 +341,12 @@ class _ResultBuilder:
                 if decision.core_staff:
                     reasons.extend(self._unlisted_core_note(record))
         status = self._outcome(row, reasons)
-        if decision is None or status is Status.REJECTED:
+        if decision is not None:
+            self._add_decided(row, decision, status)
+
+    def _add_decided(self, row: ParsedRow, decision: Decision, status: Status) -> None:
+        """An exemption, a core staff member, a learner: what a decided row adds."""
+        if status is Status.REJECTED:
             return
         if decision.exemption is not None:
             self.exemptions.append(_exemption(row, decision))
@@ -333,6 +354,30 @@ class _ResultBuilder:
             self._add_derived_core(row)
         if status is Status.IMPORTED:
             self.learners.append(_learner(row, decision))
+
+    def _decide(
+        self, record: PersonRecord, policy: EligibilityPolicy, assignments: frozenset[CoreKey]
+    ) -> tuple[Decision, tuple[tuple[Reason, ...], Status]]:
+        """``decide``, made once for each combination of what it reads: the subject, the
+        note, core staff or not (as ``decide`` tells), the level and the two flags; with
+        the outcome of a row that has no other reason (its ordered reasons, its status)."""
+        core = (
+            record.core_flag or (record.identity_code, record.level, record.subject) in assignments
+        )
+        key = (
+            record.subject,
+            record.note,
+            core,
+            record.level,
+            record.hdtnhn_concurrent,
+            record.modules_123_done,
+        )
+        found = self.decisions.get(key)
+        if found is None:
+            decision = decide(record, policy, assignments)
+            ordered = _ordered(decision.reasons)
+            found = self.decisions[key] = (decision, (ordered, status_of(ordered)))
+        return found
 
     def _unlisted_core_note(self, record: PersonRecord) -> list[Reason]:
         if self.listed_core is None or record.level is None:

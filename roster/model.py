@@ -6,10 +6,13 @@ values are English (stable identifiers); labels shown to users are Vietnamese.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any, TypeVar
 
 from roster.reasons import Effect, Reason, ReasonCode, Status
 
@@ -29,6 +32,43 @@ __all__ = [
     "School",
     "Track",
 ]
+
+_Class = TypeVar("_Class", bound=type[Any])
+
+
+def quick_init(cls: _Class) -> _Class:
+    """Give a frozen, slotted dataclass an ``__init__`` that fills its slots directly.
+
+    The one ``dataclass`` writes calls ``object.__setattr__`` once per field (frozen
+    classes forbid plain assignment): 5 µs for a learner's 25 fields, a second on a
+    province's roster. This one calls each slot's own setter instead, about twice as
+    fast; the signature (names, order, defaults) and everything else stay the
+    dataclass's. Only for classes without ``default_factory`` or ``__post_init__``.
+    """
+    fields = dataclasses.fields(cls)
+    if hasattr(cls, "__post_init__") or any(
+        f.default_factory is not dataclasses.MISSING or not f.init for f in fields
+    ):
+        raise TypeError(f"quick_init cannot build {cls.__name__}")
+    scope: dict[str, Any] = {}
+    params, body = [], []
+    for number, one in enumerate(fields):
+        scope[f"_set{number}"] = getattr(cls, one.name).__set__
+        if one.default is dataclasses.MISSING:
+            params.append(one.name)
+        else:
+            scope[f"_default{number}"] = one.default
+            params.append(f"{one.name}=_default{number}")
+        body.append(f"    _set{number}(self, {one.name})")
+    source = f"def __init__(self, {', '.join(params)}):\n" + "\n".join(body) + "\n"
+    exec(source, scope)  # noqa: S102 - generated from field names, as dataclasses does
+    init: Callable[..., None] = scope["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    init.__doc__ = cls.__init__.__doc__
+    init.__annotations__ = dict(cls.__init__.__annotations__)
+    cls.__init__ = init
+    return cls
+
 
 CellValue = str | int | float | bool | dt.datetime | dt.date | dt.time | dt.timedelta | None
 """A value as read from a spreadsheet cell (or a CSV field, always ``str``)."""
@@ -113,6 +153,7 @@ class School:
     cluster: str  # Cụm trường: virtual-class meetings are held per cluster
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class RowSource:
     """Where a row came from: file name, sheet (``None`` for CSV) and 1-based row number."""
@@ -126,6 +167,7 @@ class RowSource:
         return f"{where} dòng {self.row}"
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Exemption:
     """A person exempt (miễn) or reduced (giảm), kept with the school's reason."""
@@ -141,6 +183,7 @@ class Exemption:
     source: RowSource
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Learner:
     """One person to enrol, normalised.
@@ -177,6 +220,7 @@ class Learner:
     source: RowSource
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class CoreStaff:
     """A core staff member (cốt cán): reporter or assistant of classes of their subject.
@@ -199,6 +243,7 @@ class CoreStaff:
     source: RowSource
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class RowOutcome:
     """What became of one input row: exactly one status, its reasons, its original values.

@@ -14,10 +14,11 @@ text", tab-separated); the delimiter is sniffed.
 from __future__ import annotations
 
 import csv
+import ctypes
 import datetime as dt
 import io
 import itertools
-from collections.abc import Generator, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -33,7 +34,7 @@ from roster.headers import (
     missing_fields,
     parse_overrides,
 )
-from roster.model import CellValue, RowSource
+from roster.model import CellValue, RowSource, quick_init
 from roster.text import is_blank
 
 if TYPE_CHECKING:
@@ -51,6 +52,7 @@ _CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
 _DELIMITERS = (",", ";", "\t")
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class RawRow:
     """One data row as read: original values aligned with ``header.columns``."""
@@ -268,22 +270,49 @@ def _sheet_rows(
 ) -> Generator[tuple[CellValue, ...], None, None]:
     """Rows of one sheet from A1 as value tuples, with the values openpyxl gives (``None``
     for an empty cell, ``int`` for a whole number, ``datetime`` for a date); a damaged
-    sheet becomes a format error. Every cell is read, whatever size the sheet records."""
+    sheet becomes a format error. Every cell is read, whatever size the sheet records.
+
+    The sheet is loaded when the first row is asked for, then converted whole and let go
+    at once: calamine's copy of a sheet is larger than its converted rows, so holding it
+    while the rows are validated would raise the peak memory by that much."""
+    yield from _load_sheet(workbook, name, path)
+
+
+def _load_sheet(workbook: CalamineWorkbook, name: str, path: Path) -> list[tuple[CellValue, ...]]:
     try:
-        grid: list[Any] = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        sheet = workbook.get_sheet_by_name(name)
+        # Rows from the first one (A1's); columns from the first used one: padded below.
+        rows: Iterator[list[Any]] = sheet.iter_rows()
+        end = sheet.end
     except Exception as error:  # damaged XML inside a valid zip
         raise RosterFormatError(
             f"trang tính bị hỏng, không đọc được ({type(error).__name__}).",
             file=path.name,
             sheet=name,
         ) from None
-    plain = _PlainValues()
-    for index, row in enumerate(grid):
-        grid[index] = _EMPTY_ROW  # each row list freed once converted: flat memory
-        yield plain.row(row)
+    if end is None:
+        return []
+    converted = _PlainValues(end[1] + 1).rows(rows)
+    del rows, sheet  # calamine's copy of the sheet is freed here, before any validation
+    _release_freed_memory()
+    return converted
 
 
-_EMPTY_ROW: list[object] = []  # placeholder of a row already converted
+def _release_freed_memory() -> None:
+    """Give the C heap's free pages back to the system (glibc's ``malloc_trim``).
+
+    calamine's copy of a large sheet is millions of small C allocations; once it is
+    freed, glibc keeps most of those pages (the heap only shrinks from its top), so the
+    rows validated next would take new pages on top of them and the import's peak
+    memory would include the whole sheet twice over. Elsewhere than glibc: nothing."""
+    try:
+        libc = ctypes.CDLL(None)
+        trim = libc.malloc_trim
+    except (OSError, AttributeError, TypeError):  # no C library by that name, no such call
+        return
+    trim(0)
+
+
 _EXACT_FLOAT = 1e15  # beyond Excel's 15 significant digits a number is not a whole one
 
 
@@ -292,53 +321,83 @@ class _PlainValues:
 
     # Distinct texts remembered per column: a column of names or e-mails stops sharing.
     MAX_SHARED = 4096
+    # Rows converted together, column by column (and how often sharing is reconsidered).
+    CHUNK = 2048
 
-    def __init__(self) -> None:
-        self.shared: list[dict[str, str] | None] = []
+    def __init__(self, width: int) -> None:
+        self.width = width
+        self.days = _Days()
 
-    def row(self, cells: Sequence[object]) -> tuple[CellValue, ...]:
-        shared = self.shared
-        if len(shared) < len(cells):
-            shared.extend({} for _ in range(len(cells) - len(shared)))
-        values: list[CellValue] = []
-        append = values.append
-        for column, cell in enumerate(cells):
-            if type(cell) is not str:
-                append(self.value(cell, shared, column))
-            elif not cell:
-                append(None)
-            elif (seen := shared[column]) is None:
-                append(cell)
-            else:  # text, most cells: inlined from value() (2 million cells)
-                append(seen.setdefault(cell, cell))
-                if len(seen) > self.MAX_SHARED:
-                    shared[column] = None
-        return tuple(values)
+    def rows(self, cells_by_row: Iterable[Sequence[object]]) -> list[tuple[CellValue, ...]]:
+        """Each row as a tuple of ``width`` plain values, the missing leading cells empty.
 
-    def value(self, cell: object, shared: list[dict[str, str] | None], column: int) -> CellValue:
-        kind = type(cell)
-        if kind is str:
-            text = cast(str, cell)
-            if not text:
-                return None
-            seen = shared[column]
-            if seen is None:
-                return text
-            found = seen.setdefault(text, text)
-            if len(seen) > self.MAX_SHARED:
-                shared[column] = None
-            return found
-        if kind is float:
-            number = cast(float, cell)
-            if number.is_integer() and -_EXACT_FLOAT < number < _EXACT_FLOAT:
-                return int(number)
-            return number
-        if kind is dt.date:
-            day = cast(dt.date, cell)
-            return dt.datetime(day.year, day.month, day.day)
-        if kind in _PLAIN_TYPES:
-            return cast(CellValue, cell)
-        return _plain(cell)
+        Rows go by chunks, turned into columns: a column of texts only (most) is mapped
+        at once through its dictionary of texts seen, where the empty text maps to
+        ``None``: ``setdefault`` shares a repeated text, ``get`` only empties ``""`` once
+        the column holds too many distinct texts to be worth it."""
+        width = self.width
+        seen: list[dict[str, str | None]] = [{"": None} for _ in range(width)]
+        lookups: list[Callable[[str, str], str | None]] = [t.setdefault for t in seen]
+        shared = [True] * width
+        converted: list[tuple[CellValue, ...]] = []
+        source = iter(cells_by_row)
+        while chunk := list(itertools.islice(source, self.CHUNK)):
+            if len({len(cells) for cells in chunk}) != 1:  # not a rectangle: pad each row
+                chunk = [self._padded(cells) for cells in chunk]
+            columns: list[Sequence[object]] = list(zip(*chunk, strict=True))
+            missing = width - len(columns)  # the sheet's leading empty columns
+            columns[:0] = [("",) * len(chunk)] * missing
+            plain = [self._column(shared[i], lookups[i], cells) for i, cells in enumerate(columns)]
+            converted.extend(zip(*plain, strict=True))
+            for column, texts in enumerate(seen):
+                if len(texts) > self.MAX_SHARED:
+                    seen[column] = {"": None}
+                    lookups[column] = seen[column].get
+                    shared[column] = False
+        return converted
+
+    def _padded(self, cells: Sequence[object]) -> list[object]:
+        return [""] * (self.width - len(cells)) + list(cells)
+
+    def _column(
+        self,
+        shared: bool,
+        lookup: Callable[[str, str], str | None],
+        cells: Sequence[object],
+    ) -> Sequence[CellValue]:
+        kinds = set(map(type, cells))
+        if kinds == {str}:  # text only: mapped without a Python loop
+            if not shared and "" not in cells:  # nothing to share or empty: as it is
+                return cells  # type: ignore[return-value]
+            return list(map(lookup, cells, cells))  # type: ignore[arg-type]
+        if kinds <= {str, dt.date}:  # dates (birth dates): each day converted once
+            days = self.days
+            return [lookup(cell, cell) if type(cell) is str else days[cell] for cell in cells]  # type: ignore[index]
+        return [lookup(cell, cell) if type(cell) is str else _plain_cell(cell) for cell in cells]
+
+
+class _Days(dict[dt.date, CellValue]):
+    """Date cells as ``datetime`` values (openpyxl's), each day made once and shared."""
+
+    def __missing__(self, day: dt.date) -> CellValue:
+        value = self[day] = _plain_cell(day)
+        return value
+
+
+def _plain_cell(cell: object) -> CellValue:
+    """A cell that is not text: a whole float becomes an ``int``, a date a ``datetime``."""
+    kind = type(cell)
+    if kind is float:
+        number = cast(float, cell)
+        if number.is_integer() and -_EXACT_FLOAT < number < _EXACT_FLOAT:
+            return int(number)
+        return number
+    if kind is dt.date:
+        day = cast(dt.date, cell)
+        return dt.datetime(day.year, day.month, day.day)
+    if kind in _PLAIN_TYPES:
+        return cast(CellValue, cell)
+    return _plain(cell)
 
 
 _PLAIN_TYPES = frozenset({str, int, float, bool, dt.datetime, dt.date, dt.time, dt.timedelta})
@@ -457,8 +516,11 @@ def _raw_rows(
     """Data rows after the header, empty ones skipped, values cut/padded to the header."""
     width = len(header.columns)
     skip = {header.index[Field.ROW_NUMBER]} if Field.ROW_NUMBER in header.index else set()
+    checked = [i for i in range(width) if i not in skip]  # a row number alone is empty
     for offset, row in enumerate(rows, start=header.row + 1):
         values = row[:width] if len(row) >= width else row + (None,) * (width - len(row))
-        if all(is_blank(v) for i, v in enumerate(values) if i not in skip):
-            continue
-        yield RawRow(RowSource(file, sheet, offset), header, values)
+        for i in checked:  # most rows: their first cell checked is not blank
+            value = values[i]
+            if value is not None and not is_blank(value):
+                yield RawRow(RowSource(file, sheet, offset), header, values)
+                break

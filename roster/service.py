@@ -8,8 +8,10 @@ jobs call; each takes the application (``app/root.py``) and ``now``, and returns
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import itertools
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -92,8 +94,29 @@ def _rows(files: RosterFiles, paths: Sequence[Path]) -> Iterable[RawRow]:
     return itertools.chain.from_iterable(files.rows[p] for p in paths)
 
 
+@contextmanager
+def _cycle_collection_paused() -> Iterator[None]:
+    """No cyclic garbage collection inside: an import makes millions of objects (rows,
+    records, outcomes) and none refers back to itself, so each collection of young
+    objects only walks them: about 0.3 s of a province's 4.5 s. Reference counting
+    still frees everything; the collector is enabled again afterwards if it was (a
+    cycle made meanwhile waits for its next run)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def read_roster(app: App, paths: Sequence[Path], *, today: dt.date) -> ImportResult:
     """Validate the files (schools from the file, else from the last import)."""
+    with _cycle_collection_paused():
+        return _read_roster(app, paths, today=today)
+
+
+def _read_roster(app: App, paths: Sequence[Path], *, today: dt.date) -> ImportResult:
     options = import_options(app.settings.roster, app.settings.provisioning.username_pattern)
     files = sort_files(paths, options)
     if files.schools is not None:

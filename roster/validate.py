@@ -8,11 +8,15 @@ row can end in exactly one status.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
+from operator import itemgetter
+from typing import Any, TypeVar
 
-from roster.headers import Field
-from roster.model import Audience, CoreRole, Gender, Level, School
+from roster.headers import Field, HeaderMap
+from roster.model import Audience, CellValue, CoreRole, Gender, Level, School, quick_init
 from roster.normalize import (
     DateError,
     is_valid_email,
@@ -57,6 +61,8 @@ MAX_LENGTHS = {
 at import, with the reason, rather than refused by Moodle or the database at apply."""
 USERNAME_SUFFIX_ROOM = 3
 """A username taken on the site gets 2, 3, ... appended: keep room for it."""
+_DEFAULT_USERNAME = "{email_local}"
+_MOBILE = re.compile(r"^0[35789]\d{8}$")  # as roster.normalize's: taken as it is
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,11 +74,28 @@ class ValidationRules:
     max_age: int = 70
     subject_aliases: Mapping[str, str] = field(default_factory=dict)
     """Extra subject spellings -> subject name (added to the built-in catalogue)."""
-    username_pattern: str = "{email_local}"
+    username_pattern: str = _DEFAULT_USERNAME
     """``[provisioning] username_pattern``: the usernames made must fit Moodle's limit."""
     assume_modules_123: bool | None = None
     """What a learners' list without the ``Đã hoàn thành MĐ 1, 2, 3`` column means:
     ``True`` done, ``False`` not done, ``None`` the list is refused (a file error)."""
+
+
+class _Memo:
+    """Checks already made, by raw cell text (or ``None``), for the columns whose values
+    repeat (gender, school, level, audience, position, subject, flags, note, birth date):
+    what each gave (value, comparable text, reasons), replayed on the next equal value."""
+
+    __slots__ = ("by_check", "last_plan", "plans")
+
+    def __init__(self) -> None:
+        self.by_check: dict[object, dict[Hashable, Any]] = {}
+        self.plans: dict[int, tuple[HeaderMap, _LearnerPlan]] = {}
+        self.last_plan: tuple[HeaderMap, _LearnerPlan] | None = None
+
+
+_Entry = tuple[Any, str, tuple["Reason", ...]]
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,8 +106,11 @@ class RowContext:
     subjects: SubjectCatalog
     rules: ValidationRules
     today: dt.date
+    memo: _Memo = field(default_factory=_Memo, init=False, repr=False, compare=False)
+    """Results of the checks that depend on one repeated value and this context only."""
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class PersonRecord:
     """A row's values, normalised; a value that could not be read is empty/``None``.
@@ -119,6 +145,7 @@ class PersonRecord:
     comparable_labels: tuple[str, ...]
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class ParsedRow:
     """A raw row, its normalised record and the reasons found on the row alone."""
@@ -128,7 +155,39 @@ class ParsedRow:
     reasons: tuple[Reason, ...]
 
 
-_SHARED_LABELS: dict[tuple[Field, ...], tuple[str, ...]] = {}
+# The fields compared, in the order the checks below compare them (every path of each
+# check compares its field once): one labels tuple shared by all rows of a list.
+_LEARNER_COMPARED = (
+    Field.FULL_NAME,
+    Field.BIRTH_DATE,
+    Field.GENDER,
+    Field.EMAIL,
+    Field.PHONE,
+    Field.SCHOOL,
+    Field.LEVEL,
+    Field.AUDIENCE,
+    Field.POSITION,
+    Field.SUBJECT,
+    Field.CORE_STAFF,
+    Field.MODULES_123_DONE,
+    Field.HDTNHN_CONCURRENT,
+    Field.NOTE,
+)
+_CORE_COMPARED = (
+    Field.FULL_NAME,
+    Field.EMAIL,
+    Field.PHONE,
+    Field.SCHOOL,
+    Field.LEVEL,
+    Field.SUBJECT,
+    Field.CORE_ROLE,
+    Field.NOTE,
+)
+_LEARNER_LABELS = tuple(f.label for f in _LEARNER_COMPARED)
+_CORE_LABELS = tuple(f.label for f in _CORE_COMPARED)
+_TEXT_CHECKS = {f: ("text", f) for f in Field}  # the memo of each check (see _Checker.remembered)
+_FLAG_CHECKS = {f: ("flag", f) for f in Field}
+_NO_KEY = object()  # a value not worth remembering checks by (not text, not empty)
 
 
 def _odd_name(name: str) -> bool:
@@ -143,25 +202,115 @@ class _Checker:
 
     def __init__(self, raw: RawRow, context: RowContext) -> None:
         self.raw = raw
+        self.values = raw.values
+        self.index = raw.header.index
         self.context = context
         self.reasons: list[Reason] = []
         self.comparable: list[str] = []
-        self.fields: list[Field] = []
+        self.memos = context.memo.by_check
+
+    def get(self, field_: Field) -> CellValue:
+        """``raw.get(field_)``, inlined (about 20 calls a row)."""
+        index = self.index.get(field_)
+        values = self.values
+        return None if index is None or index >= len(values) else values[index]
 
     def add(self, code: ReasonCode, message: str | None = None) -> None:
         self.reasons.append(reason(code, message))
 
     def compare(self, field_: Field, value: object) -> None:
-        self.fields.append(field_)
+        """Note ``field_``'s value for telling duplicates apart (see ``_LEARNER_COMPARED``)."""
         self.comparable.append("" if value is None else str(value))
 
-    def comparable_labels(self) -> tuple[str, ...]:
-        """The labels, as one tuple shared by all rows of the same shape (saves memory)."""
-        fields = tuple(self.fields)
-        labels = _SHARED_LABELS.get(fields)
-        if labels is None:
-            labels = _SHARED_LABELS[fields] = tuple(f.label for f in fields)
-        return labels
+    def remembered(self, check: object, key: object, compute: Callable[[], _T]) -> _T:
+        """``compute()``, a check that compares one field and depends on ``key`` alone,
+        made once per key: its result, comparable text and reasons are replayed for every
+        equal key. ``key`` must be text or ``None`` (a number, date or boolean could equal
+        a value of another type: 1 == 1.0 == True), else the check is simply made."""
+        if key is _NO_KEY:
+            return compute()
+        memo = self.memos.get(check)
+        entry = None if memo is None else memo.get(key)
+        if entry is None:
+            entry = self._remember(check, key, compute)
+        self.comparable.append(entry[1])
+        if entry[2]:
+            self.reasons.extend(entry[2])
+        return entry[0]  # type: ignore[no-any-return]
+
+    def remembered_field(self, check: object, field_: Field, compute: Callable[[], _T]) -> _T:
+        """``remembered`` with ``field_``'s raw value as the key (the usual case, inlined)."""
+        index = self.index.get(field_)
+        values = self.values
+        value = None if index is None or index >= len(values) else values[index]
+        if type(value) is not str and value is not None:
+            return compute()
+        memo = self.memos.get(check)
+        entry = None if memo is None else memo.get(value)
+        if entry is None:
+            entry = self._remember(check, value, compute)
+        self.comparable.append(entry[1])
+        if entry[2]:
+            self.reasons.extend(entry[2])
+        return entry[0]  # type: ignore[no-any-return]
+
+    def _remember(self, check: object, key: Hashable, compute: Callable[[], object]) -> _Entry:
+        """Make the check with reasons and comparable texts of its own, and keep them."""
+        reasons, comparable = self.reasons, self.comparable
+        self.reasons, self.comparable = [], []
+        try:
+            result = compute()
+            (compared,) = self.comparable
+            entry = (result, compared, tuple(self.reasons))
+        finally:
+            self.reasons, self.comparable = reasons, comparable
+        self.memos.setdefault(check, {})[key] = entry
+        return entry
+
+    def categories(self, plan: _LearnerPlan) -> _Categories:
+        """A learner's level, audience, position, subject, three flags and note: about
+        400 combinations on a province's 120,000 rows, checked once each (their eight
+        comparable texts and their reasons replayed)."""
+        key = plan.key(self.values)
+        memo = self.memos.get(plan.categories_check)
+        entry = None if memo is None or key is None else memo.get(key)
+        if entry is None:
+            reasons, comparable = self.reasons, self.comparable
+            self.reasons, self.comparable = [], []
+            try:
+                entry = (self._categories(), tuple(self.comparable), tuple(self.reasons))
+            finally:
+                self.reasons, self.comparable = reasons, comparable
+            if key is not None and all(type(v) is str or v is None for v in key):
+                self.memos.setdefault(plan.categories_check, {})[key] = entry
+        self.comparable.extend(entry[1])
+        if entry[2]:
+            self.reasons.extend(entry[2])
+        return entry[0]
+
+    def _categories(self) -> _Categories:
+        level = self.level()
+        audience = self.audience()
+        position = self.position()
+        subject = self.subject(audience)
+        assumed = self.context.rules.assume_modules_123 is not False
+        return (
+            level,
+            audience,
+            position,
+            subject,
+            self.flag(Field.CORE_STAFF, absent=False),
+            self.flag(Field.MODULES_123_DONE, absent=assumed),
+            self.flag(Field.HDTNHN_CONCURRENT, absent=False),
+            clean_text(self.text(Field.NOTE)),
+        )
+
+    def key(self, field_: Field) -> object:
+        """The memo key of ``field_``'s raw value (see ``remembered``)."""
+        index = self.index.get(field_)
+        values = self.values
+        value = None if index is None or index >= len(values) else values[index]
+        return value if type(value) is str or value is None else _NO_KEY
 
     def missing(self, field_: Field) -> None:
         self.add(ReasonCode.MISSING_FIELD, f"Thiếu {field_.label}")
@@ -171,7 +320,7 @@ class _Checker:
     def hidden(self, field_: Field) -> bool:
         """Reject a value whose invisible or control characters would be removed: for an
         identity code or an e-mail, a silently changed value may be someone else's."""
-        value = self.raw.get(field_)
+        value = self.get(field_)
         found = hidden_characters(value) if isinstance(value, str) else []
         if found:
             self.add(
@@ -192,8 +341,14 @@ class _Checker:
         return True
 
     def identity_code(self) -> tuple[str, bool]:
+        value = self.get(Field.IDENTITY_CODE)
+        if _plain_identity_code(value, self.context.rules):
+            return value, True  # type: ignore[return-value]  # text, per the check
+        return self._identity_code()
+
+    def _identity_code(self) -> tuple[str, bool]:
         hidden = self.hidden(Field.IDENTITY_CODE)
-        code = normalize_identity_code(self.raw.get(Field.IDENTITY_CODE))
+        code = normalize_identity_code(self.get(Field.IDENTITY_CODE))
         digits = self.context.rules.identity_code_digits
         ok = is_valid_identity_code(code, digits) and not hidden
         if self.too_long("identity_code", Field.IDENTITY_CODE.label, code):
@@ -210,10 +365,14 @@ class _Checker:
         return code, ok
 
     def full_name(self) -> tuple[str, str, str]:
-        raw_name = self.raw.get(Field.FULL_NAME)
+        key = self.key(Field.FULL_NAME) if self.raw.has(Field.FULL_NAME) else _NO_KEY
+        return self.remembered("full_name", key, self._full_name)
+
+    def _full_name(self) -> tuple[str, str, str]:
+        raw_name = self.get(Field.FULL_NAME)
         if not self.raw.has(Field.FULL_NAME):
-            family = cell_text(self.raw.get(Field.FAMILY_MIDDLE_NAME))
-            raw_name = f"{family} {cell_text(self.raw.get(Field.GIVEN_NAME))}"
+            family = cell_text(self.get(Field.FAMILY_MIDDLE_NAME))
+            raw_name = f"{family} {cell_text(self.get(Field.GIVEN_NAME))}"
         name = normalize_full_name(raw_name)
         self.compare(Field.FULL_NAME, name)
         if not name:
@@ -237,7 +396,12 @@ class _Checker:
         return name, lastname, firstname
 
     def birth_date(self) -> dt.date | None:
-        value = self.raw.get(Field.BIRTH_DATE)
+        value = self.get(Field.BIRTH_DATE)
+        key = value if type(value) in (str, dt.datetime) or value is None else _NO_KEY
+        return self.remembered("birth_date", key, self._birth_date)
+
+    def _birth_date(self) -> dt.date | None:
+        value = self.get(Field.BIRTH_DATE)
         parsed = parse_birth_date(value)
         shown = "" if parsed.value else cell_text(value)  # the text, for messages only
         self.compare(Field.BIRTH_DATE, parsed.value.isoformat() if parsed.value else shown)
@@ -266,7 +430,10 @@ class _Checker:
         return born
 
     def gender(self) -> Gender | None:
-        value = self.raw.get(Field.GENDER)
+        return self.remembered_field("gender", Field.GENDER, self._gender)
+
+    def _gender(self) -> Gender | None:
+        value = self.get(Field.GENDER)
         gender = parse_gender(value)
         self.compare(Field.GENDER, gender or cell_text(value))
         if gender is None and cell_text(value):
@@ -274,7 +441,13 @@ class _Checker:
         return gender
 
     def email(self, identity_code: str) -> tuple[str, bool]:
-        value = self.raw.get(Field.EMAIL)
+        value = self.get(Field.EMAIL)
+        if _plain_email(value, self.context.rules):
+            self.comparable.append(value)  # type: ignore[arg-type]  # text, per the check
+            return value, True  # type: ignore[return-value]
+        return self._email(value, identity_code)
+
+    def _email(self, value: CellValue, identity_code: str) -> tuple[str, bool]:
         email = normalize_email(value)
         self.compare(Field.EMAIL, email)
         if not email:
@@ -306,7 +479,13 @@ class _Checker:
         return self.too_long("username", "Tên đăng nhập tạo từ email", username, limit)
 
     def phone(self) -> str | None:
-        value = self.raw.get(Field.PHONE)
+        value = self.get(Field.PHONE)
+        if _plain_phone(value):
+            self.comparable.append(value)  # type: ignore[arg-type]  # text, per the check
+            return value  # type: ignore[return-value]
+        return self._phone(value)
+
+    def _phone(self, value: CellValue) -> str | None:
         shown = cell_text(value)
         phone = normalize_phone(value) if shown else None
         self.compare(Field.PHONE, phone or shown)
@@ -317,8 +496,23 @@ class _Checker:
         return phone
 
     def school(self, *, required: bool) -> School | None:
-        typed = cell_text(self.raw.get(Field.SCHOOL))
-        district = cell_text(self.raw.get(Field.DISTRICT))
+        typed, district = self.key(Field.SCHOOL), self.key(Field.DISTRICT)
+        key = _NO_KEY if typed is _NO_KEY or district is _NO_KEY else (typed, district)
+        compute = self._required_school if required else self._optional_school
+        return self.remembered(compute.__name__, key, compute)
+
+    def required_school(self) -> School | None:
+        return self.school(required=True)
+
+    def _required_school(self) -> School | None:
+        return self._school(required=True)
+
+    def _optional_school(self) -> School | None:
+        return self._school(required=False)
+
+    def _school(self, *, required: bool) -> School | None:
+        typed = cell_text(self.get(Field.SCHOOL))
+        district = cell_text(self.get(Field.DISTRICT))
         if not typed:
             self.compare(Field.SCHOOL, "")
             if required:
@@ -346,7 +540,10 @@ class _Checker:
         return found.school
 
     def level(self) -> Level | None:
-        value = cell_text(self.raw.get(Field.LEVEL))
+        return self.remembered_field("level", Field.LEVEL, self._level)
+
+    def _level(self) -> Level | None:
+        value = cell_text(self.get(Field.LEVEL))
         level = parse_level(value)
         self.compare(Field.LEVEL, level or fold(value))
         if not value:
@@ -356,7 +553,10 @@ class _Checker:
         return level
 
     def audience(self) -> Audience | None:
-        value = cell_text(self.raw.get(Field.AUDIENCE))
+        return self.remembered_field("audience", Field.AUDIENCE, self._audience)
+
+    def _audience(self) -> Audience | None:
+        value = cell_text(self.get(Field.AUDIENCE))
         audience = parse_audience(value)
         self.compare(Field.AUDIENCE, audience or fold(value))
         if not value:
@@ -366,7 +566,12 @@ class _Checker:
         return audience
 
     def subject(self, audience: Audience | None) -> str | None:
-        value = cell_text(self.raw.get(Field.SUBJECT))
+        key = self.key(Field.SUBJECT)
+        key = (key, audience) if key is not _NO_KEY else key
+        return self.remembered("subject", key, lambda: self._subject(audience))
+
+    def _subject(self, audience: Audience | None) -> str | None:
+        value = cell_text(self.get(Field.SUBJECT))
         subject = self.context.subjects.canonical(value)
         if not value and audience is Audience.MANAGER:
             subject = MANAGEMENT
@@ -378,7 +583,10 @@ class _Checker:
         return subject
 
     def core_role(self) -> CoreRole | None:
-        value = cell_text(self.raw.get(Field.CORE_ROLE))
+        return self.remembered_field("core_role", Field.CORE_ROLE, self._core_role)
+
+    def _core_role(self) -> CoreRole | None:
+        value = cell_text(self.get(Field.CORE_ROLE))
         role = {"bao cao vien": CoreRole.REPORTER, "tro giang": CoreRole.ASSISTANT}.get(fold(value))
         self.compare(Field.CORE_ROLE, role or fold(value))
         if not value:
@@ -391,24 +599,218 @@ class _Checker:
         return role
 
     def text(self, field_: Field) -> str:
-        value = cell_text(self.raw.get(field_))
+        return self.remembered_field(_TEXT_CHECKS[field_], field_, lambda: self._text(field_))
+
+    def _text(self, field_: Field) -> str:
+        value = cell_text(self.get(field_))
         self.compare(field_, value)
         return value
 
     def position(self) -> str:
-        value = self.text(Field.POSITION)
+        return self.remembered_field("position", Field.POSITION, self._position)
+
+    def _position(self) -> str:
+        value = self._text(Field.POSITION)
         self.too_long("position", Field.POSITION.label, value)
         return value
 
     def flag(self, field_: Field, *, absent: bool) -> bool:
         """A yes/no column; ``absent`` is the value when the sheet lacks the column."""
-        flag = parse_flag(self.raw.get(field_)) if self.raw.has(field_) else absent
+        if not self.raw.has(field_):
+            self.compare(field_, "x" if absent else "")
+            return absent
+        return self.remembered_field(_FLAG_CHECKS[field_], field_, lambda: self._flag(field_))
+
+    def _flag(self, field_: Field) -> bool:
+        flag = parse_flag(self.get(field_))
         self.compare(field_, "x" if flag else "")
         return flag
 
 
+def _plain_identity_code(value: CellValue, rules: ValidationRules) -> bool:
+    """A code that is already what ``_Checker.identity_code`` makes of it, without reason."""
+    digits = rules.identity_code_digits
+    return (
+        type(value) is str
+        and len(value) == digits <= MAX_LENGTHS["identity_code"]
+        and value.isdigit()
+        and value.isascii()
+    )
+
+
+def _plain_email(value: CellValue, rules: ValidationRules) -> bool:
+    """An address that is already what ``_Checker.email`` makes of it, valid, no reason:
+    plain ASCII, no space, lower case, short enough, with the default username."""
+    return (
+        type(value) is str
+        and len(value) <= MAX_LENGTHS["email"]
+        and value.isascii()
+        and value.isprintable()
+        and " " not in value
+        and value.lower() == value
+        and not value.startswith("mailto:")
+        and is_valid_email(value)
+        and rules.username_pattern == _DEFAULT_USERNAME
+        and value.index("@") <= MAX_LENGTHS["username"] - USERNAME_SUFFIX_ROOM
+    )
+
+
+def _plain_phone(value: CellValue) -> bool:
+    """A mobile number written as ``normalize_phone`` writes it (nothing to report)."""
+    return (
+        type(value) is str and len(value) == 10 and value.isascii() and bool(_MOBILE.match(value))
+    )
+
+
+_CATEGORY_FIELDS = (
+    Field.LEVEL,
+    Field.AUDIENCE,
+    Field.POSITION,
+    Field.SUBJECT,
+    Field.CORE_STAFF,
+    Field.MODULES_123_DONE,
+    Field.HDTNHN_CONCURRENT,
+    Field.NOTE,
+)
+_Categories = tuple[Level | None, Audience | None, str, str | None, bool, bool, bool, str]
+
+
+class _LearnerPlan:
+    """Where a learners' sheet holds each field: read once per header, used per row."""
+
+    __slots__ = (
+        "birth_date",
+        "categories",
+        "categories_check",
+        "district",
+        "email",
+        "full_name",
+        "gender",
+        "identity_code",
+        "phone",
+        "school",
+        "usable",
+        "width",
+    )
+
+    def __init__(self, header: HeaderMap) -> None:
+        index = header.index
+        self.width = len(header.columns)
+        self.identity_code = index.get(Field.IDENTITY_CODE)
+        self.full_name = index.get(Field.FULL_NAME)
+        self.birth_date = index.get(Field.BIRTH_DATE)
+        self.gender = index.get(Field.GENDER)
+        self.email = index.get(Field.EMAIL)
+        self.phone = index.get(Field.PHONE)
+        self.school = index.get(Field.SCHOOL)
+        self.district = index.get(Field.DISTRICT)
+        present = tuple(f for f in _CATEGORY_FIELDS if f in index)
+        # The memo of the categories depends on which flag columns the sheet has.
+        self.categories_check = ("categories", present)
+        at = [index[f] for f in present]
+        self.categories: Callable[[tuple[CellValue, ...]], tuple[CellValue, ...]] = (
+            itemgetter(*at) if len(at) > 1 else lambda values: tuple(values[i] for i in at)
+        )
+        self.usable = all(
+            position is not None
+            for position in (self.identity_code, self.full_name, self.email, self.school)
+        )
+
+    def key(self, values: tuple[CellValue, ...]) -> tuple[CellValue, ...] | None:
+        """The categories' raw values, ``None`` for a row shorter than the header."""
+        if len(values) != self.width:
+            return None
+        return self.categories(values)
+
+
+def _plan(context: RowContext, header: HeaderMap) -> _LearnerPlan:
+    memo = context.memo
+    found = memo.last_plan  # rows of one sheet share their header
+    if found is None or found[0] is not header:
+        found = memo.plans.get(id(header))
+        if found is None or found[0] is not header:
+            found = memo.plans[id(header)] = (header, _LearnerPlan(header))
+        memo.last_plan = found
+    return found[1]
+
+
+def _quick_learner(raw: RawRow, context: RowContext, plan: _LearnerPlan) -> ParsedRow | None:
+    """The row validated from what earlier rows taught (every repeated value's checks
+    already made, the rest plain), or ``None`` when a check must really be made."""
+    values = raw.values
+    if not plan.usable or len(values) != plan.width:
+        return None
+    rules = context.rules
+    code = values[plan.identity_code]  # type: ignore[index]
+    email = values[plan.email]  # type: ignore[index]
+    if not _plain_identity_code(code, rules) or not _plain_email(email, rules):
+        return None
+    phone = None if plan.phone is None else values[plan.phone]
+    if phone is not None and not _plain_phone(phone):
+        return None
+    memos = context.memo.by_check
+    name_key = values[plan.full_name]  # type: ignore[index]
+    born_key = None if plan.birth_date is None else values[plan.birth_date]
+    gender_key = None if plan.gender is None else values[plan.gender]
+    school_key = (values[plan.school], None if plan.district is None else values[plan.district])  # type: ignore[index]
+    categories_key = plan.categories(values)
+    for first_time in (True, False):
+        try:
+            name = memos["full_name"][name_key]
+            born = memos["birth_date"][born_key]
+            gender = memos["gender"][gender_key]
+            school = memos["_required_school"][school_key]
+            categories = memos[plan.categories_check][categories_key]
+            break
+        except KeyError:  # values not seen yet: their checks made (and remembered) now
+            if not first_time:
+                return None  # a value that is not remembered (not text)
+            check = _Checker(raw, context)
+            for memo, key, make in (
+                ("full_name", name_key, check.full_name),
+                ("birth_date", born_key, check.birth_date),
+                ("gender", gender_key, check.gender),
+                ("_required_school", school_key, check.required_school),
+                (plan.categories_check, categories_key, partial(check.categories, plan)),
+            ):
+                if key not in memos.get(memo, ()):
+                    make()
+    full_name, lastname, firstname = name[0]
+    level, audience, position, subject, core, modules_123, hdtnhn, note = categories[0]
+    record = PersonRecord(
+        code,  # type: ignore[arg-type]  # text, per _plain_identity_code
+        True,
+        full_name,
+        lastname,
+        firstname,
+        born[0],
+        gender[0],
+        email,  # type: ignore[arg-type]
+        True,
+        phone,  # type: ignore[arg-type]
+        school[0],
+        level,
+        audience,
+        position,
+        subject,
+        core,
+        modules_123,
+        hdtnhn,
+        note,
+        None,
+        (name[1], born[1], gender[1], email, "" if phone is None else phone, school[1])
+        + categories[1],
+        _LEARNER_LABELS,
+    )
+    return ParsedRow(raw, record, name[2] + born[2] + gender[2] + school[2] + categories[2])
+
+
 def validate_learner_row(raw: RawRow, context: RowContext) -> ParsedRow:
     """Normalise and check one row of the learners' list."""
+    plan = _plan(context, raw.header)
+    quick = _quick_learner(raw, context, plan)
+    if quick is not None:
+        return quick
     check = _Checker(raw, context)
     code, code_ok = check.identity_code()
     full_name, lastname, firstname = check.full_name()
@@ -417,10 +819,7 @@ def validate_learner_row(raw: RawRow, context: RowContext) -> ParsedRow:
     email, email_ok = check.email(code)
     phone = check.phone()
     school = check.school(required=True)
-    level = check.level()
-    audience = check.audience()
-    position = check.position()
-    subject = check.subject(audience)
+    level, audience, position, subject, core, modules_123, hdtnhn, note = check.categories(plan)
     record = PersonRecord(
         identity_code=code,
         identity_ok=code_ok,
@@ -437,15 +836,13 @@ def validate_learner_row(raw: RawRow, context: RowContext) -> ParsedRow:
         audience=audience,
         position=position,
         subject=subject,
-        core_flag=check.flag(Field.CORE_STAFF, absent=False),
-        modules_123_done=check.flag(
-            Field.MODULES_123_DONE, absent=context.rules.assume_modules_123 is not False
-        ),
-        hdtnhn_concurrent=check.flag(Field.HDTNHN_CONCURRENT, absent=False),
-        note=clean_text(check.text(Field.NOTE)),
+        core_flag=core,
+        modules_123_done=modules_123,
+        hdtnhn_concurrent=hdtnhn,
+        note=note,
         core_role=None,
         comparable=tuple(check.comparable),
-        comparable_labels=check.comparable_labels(),
+        comparable_labels=_LEARNER_LABELS,
     )
     return ParsedRow(raw, record, tuple(check.reasons))
 
@@ -483,6 +880,6 @@ def validate_core_staff_row(raw: RawRow, context: RowContext) -> ParsedRow:
         note=check.text(Field.NOTE),
         core_role=role,
         comparable=tuple(check.comparable),
-        comparable_labels=check.comparable_labels(),
+        comparable_labels=_CORE_LABELS,
     )
     return ParsedRow(raw, record, tuple(check.reasons))

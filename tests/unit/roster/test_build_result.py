@@ -142,3 +142,18 @@ def test_counts_per_status_and_reason() -> None:
     assert result.status_counts() == {Status.IMPORTED: 0, Status.REJECTED: 2, Status.EXCLUDED: 0}
     assert result.reason_counts() == {ReasonCode.MISSING_EMAIL: 2}
     assert result.reason_counts_by_status() == {(Status.REJECTED, ReasonCode.MISSING_EMAIL): 2}
+
+
+def test_people_alike_but_for_being_listed_core_staff_are_decided_apart() -> None:
+    """Decisions are made once per combination of what decides them: being listed in the
+    reporters' file (by identity code) is part of it, whoever comes first."""
+    listed = dict(identity_code="7099999999", email="hungtv@gmail.com", full_name="Trần Văn Hùng")
+    for order in ((4, 5), (5, 4)):
+        rows = [
+            learner_row(order[0], identity_code="7000000001", email="b@gmail.com"),
+            learner_row(order[1], **listed),  # type: ignore[arg-type]
+        ]
+        result = run(rows, [core_row(2)])
+        statuses = by_row(result)
+        assert (statuses[order[0]], statuses[order[1]]) == (Status.IMPORTED, Status.EXCLUDED)
+        assert [x.identity_code for x in result.learners] == ["7000000001"]

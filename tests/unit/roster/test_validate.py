@@ -193,3 +193,43 @@ def test_core_staff_row() -> None:
     assert [r.code for r in unknown.reasons] == [ReasonCode.UNKNOWN_CORE_ROLE]
     missing = validate_core_staff_row(core_row(core_role=None), context())
     assert [r.message for r in missing.reasons] == ["Thiếu Nhiệm vụ"]
+
+
+# -- checks remembered per value within one import -------------------------------------
+
+REPEATED = [
+    {"school": "THCS Tân Phú", "level": "cấp 2", "gender": "nữ"},
+    {"school": "Trường Không Có", "level": "Cấp 9", "audience": "HS", "subject": "Bơi"},
+    {"birth_date": "31/02/1985", "position": "x" * 130, "note": "Nghỉ hưu"},
+    {"core_staff": "có", "hdtnhn_concurrent": "không", "modules_123_done": None, "gender": "?"},
+    {"full_name": "NGUYỄN THỊ LAN", "subject": None, "audience": "CBQL"},
+]
+
+
+@pytest.mark.parametrize("values", REPEATED)
+def test_a_value_seen_before_gives_what_it_gave_first(values: dict[str, object]) -> None:
+    shared = context()
+    first = validate_learner_row(learner_row(**values), shared)  # type: ignore[arg-type]
+    again = validate_learner_row(learner_row(row=7, **values), shared)  # type: ignore[arg-type]
+    alone = validate_learner_row(learner_row(row=7, **values), context())  # type: ignore[arg-type]
+    assert first.reasons  # something to replay
+    assert (again.record, again.reasons) == (alone.record, alone.reasons)
+    assert again.record == first.record
+
+
+def test_equal_values_of_other_types_are_not_taken_for_one_another() -> None:
+    """1 == 1.0 == True in Python, but a cell holding TRUE reads "x", one holding 1 "1"."""
+    shared = context()
+    number = validate_learner_row(learner_row(note=1, level=2), shared)
+    flag = validate_learner_row(learner_row(note=True, level=True), shared)
+    assert (number.record.note, flag.record.note) == ("1", "x")
+    assert [r.message for r in number.reasons] == ["Cấp học không hợp lệ: 2"]
+    assert [r.message for r in flag.reasons] == ["Cấp học không hợp lệ: x"]
+
+
+def test_a_remembered_check_follows_its_own_context() -> None:
+    young = validate_learner_row(learner_row(birth_date="26/09/2010"), context())
+    rules = ValidationRules(min_age=10)
+    allowed = validate_learner_row(learner_row(birth_date="26/09/2010"), context(rules))
+    assert [r.code for r in young.reasons] == [ReasonCode.IMPLAUSIBLE_DATE]
+    assert [r.code for r in allowed.reasons] == [ReasonCode.DATE_FROM_TEXT]
