@@ -278,6 +278,10 @@ class ProvisioningSettings(BaseModel):
     # error; and what to do with a date someone moved by hand ("restore" it or "keep" it).
     calendar_wait_minutes: int = Field(default=60, ge=1)
     calendar_drift: str = Field(default="restore", pattern="^(restore|keep)$")
+    # Profile fields: a re-sync trusts an account to hold the values an apply wrote
+    # (sync/read.py); every participant's are read again at least this often, so a value
+    # changed by hand in Moodle is restored within these days.
+    profile_recheck_days: int = Field(default=7, ge=0)
 
 
 class DaemonSettings(BaseModel):

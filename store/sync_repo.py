@@ -441,6 +441,28 @@ def suspended_by_us(session: Session) -> list[str]:
     )
 
 
+PROFILES_READ_ALL = "profiles_read_all"
+"""The count an apply records when it read every participant's profile fields."""
+
+
+def last_full_profile_read(session: Session, since: dt.datetime) -> dt.datetime | None:
+    """When the latest apply that read every participant's profile fields (and got to
+    its end) started, if one did since ``since``."""
+    statement = (
+        select(SyncRun)
+        .where(
+            col(SyncRun.mode) == "apply",
+            col(SyncRun.status).in_(("done", "done_with_errors")),
+            col(SyncRun.started_at) >= since,
+        )
+        .order_by(col(SyncRun.started_at).desc())
+    )
+    for run in session.exec(statement):
+        if run.counts.get(PROFILES_READ_ALL):
+            return run.started_at
+    return None
+
+
 def history(session: Session, limit: int = 20) -> list[SyncRun]:
     return list(session.exec(select(SyncRun).order_by(col(SyncRun.id).desc()).limit(limit)))
 

@@ -146,6 +146,8 @@ class ActualState:
     # e-mail (lower case) -> (id, idnumber) and usernames already taken on the site.
     emails_in_use: Mapping[str, tuple[int, str]] = field(default_factory=dict)
     usernames_taken: frozenset[str] = frozenset()
+    # Every participant's profile fields were read (none trusted from the journal).
+    profiles_read_all: bool = False
 
 
 class ActionKind(StrEnum):

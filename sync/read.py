@@ -253,6 +253,7 @@ def read_actual(
         enrolments=enrolments,
         emails_in_use=emails_in_use,
         usernames_taken=frozenset(taken),
+        profiles_read_all=profiles.with_participants or not profiles.trusted,
     )
 
 

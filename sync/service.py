@@ -25,11 +25,13 @@ from store.calendar_repo import course_copy_times, written_event_times
 from store.db import session_scope
 from store.models import Person, School
 from store.sync_repo import (
+    PROFILES_READ_ALL,
     DbJournal,
     applied_writes,
     fail_run,
     finish_run,
     journal_plan,
+    last_full_profile_read,
     record_account,
     resolve_unknown,
     settle_killed_runs,
@@ -156,11 +158,17 @@ def preview(
         unsettled = unsettled_creates(session)
         ours_suspended = suspended_by_us(session)
         written = written_fields(applied_writes(session, written_kinds()))
+        # Profile values are trusted from the journal only while a full read is recent:
+        # a value changed by hand in Moodle is found (and restored) within the window.
+        recheck = dt.timedelta(days=settings.provisioning.profile_recheck_days)
+        recent_full_read = recheck > dt.timedelta(0) and (
+            last_full_profile_read(session, since=now - recheck) is not None
+        )
     actual = read_actual(
         lms,
         desired,
         known_suspended=ours_suspended,
-        written_customfields=written_customfields(written),
+        written_customfields=written_customfields(written) if recent_full_read else None,
         site_customfields=site_customfields,
     )
     # Accounts a lost create answer made after all: they are ours.
@@ -307,7 +315,8 @@ def apply(
         engine,
         run_id,
         status=status,
-        counts={f"{k}:{s}": n for (k, s), n in _outcome_counts(result).items()},
+        counts={f"{k}:{s}": n for (k, s), n in _outcome_counts(result).items()}
+        | ({PROFILES_READ_ALL: 1} if seen.actual.profiles_read_all else {}),
         errors=[
             {"action": o.action.id, "reason": o.action.reason, "error": o.error}
             for o in result.failures()

@@ -158,3 +158,56 @@ def test_creating_the_missing_fields_on_the_site_heals_the_accounts(bare_site: P
     settled = province.preview()
     assert settled.plan.actions == ()
     assert profile_conflicts(settled.plan) == []
+
+
+def _apply_app(province: Province) -> service.SyncReport:
+    """Apply as ``bdtx sync apply`` does (the probe tells the fields the site keeps), after
+    Moodle's cron has made the copies' events."""
+    province.ctx.sandbox().run_background_tasks()
+    return service.apply_app(province.ctx, now=province.now)
+
+
+def test_a_profile_value_changed_by_hand_is_restored_within_the_recheck_window(
+    school_only_site: Province,
+) -> None:
+    """A re-sync trusts accounts to hold the profile values an apply wrote, but only while
+    an apply read every participant's fields within ``profile_recheck_days`` (7). Applied
+    as ``bdtx sync apply`` does (the probe tells the fields the site keeps)."""
+    province = school_only_site
+    assert province.ctx.profile_fields(write=True).usable == {"school"}
+    province.import_roster(SAMPLE)
+    first = _apply_app(province)
+    assert first.result.failures() == []
+    assert first.preview.actual.profiles_read_all  # nothing written yet to trust
+
+    # Not the account the trust is checked on (the one written longest ago, lowest code).
+    victim = max(
+        (u for u in province.site.users.values() if u.customfields and u.idnumber.isdigit()),
+        key=lambda u: u.idnumber,
+    )
+    kept = victim.customfields["school"]
+    province.clock += dt.timedelta(hours=1)
+    trusting = _apply_app(province)
+    assert not trusting.preview.actual.profiles_read_all
+    assert trusting.preview.plan.of_kind(ActionKind.UPDATE_USER) == []
+
+    victim.customfields["school"] = "sửa tay"  # an administrator edits the account
+    province.clock += dt.timedelta(days=1)
+    within = _apply_app(province)  # the full read of the first apply is 1 day old: trusted
+    assert not within.preview.actual.profiles_read_all
+    assert within.preview.plan.of_kind(ActionKind.UPDATE_USER) == []
+    assert victim.customfields["school"] == "sửa tay"
+
+    province.clock += dt.timedelta(days=7)
+    recheck = _apply_app(province)  # no full read in the last 7 days: every participant's
+    assert recheck.preview.actual.profiles_read_all
+    (restore,) = recheck.preview.plan.of_kind(ActionKind.UPDATE_USER)
+    assert restore.key == victim.idnumber
+    # (The stock template's assignment refuses its date moves: not what this looks at.)
+    assert [
+        f for f in recheck.result.failures() if f.action.kind is not ActionKind.MOVE_EVENT
+    ] == []
+    assert victim.customfields["school"] == kept
+
+    province.clock += dt.timedelta(hours=1)
+    assert not _apply_app(province).preview.actual.profiles_read_all  # trusted again
