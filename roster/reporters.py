@@ -26,6 +26,7 @@ from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from operator import attrgetter
 
 from roster.allocation import AllocatedClass
 
@@ -172,13 +173,15 @@ def assign_staff(
         classes_by_pool.setdefault(pool, []).append(klass)
     staff_by_pool = _staff_by_pool(staff)
     previous_pairs = {(c, p) for c, people in previous.items() for p in people}
+    ranks = {klass.class_id: _cluster_ranks(klass) for klass in class_list}
     reporters_of: dict[str, list[str]] = {klass.class_id: [] for klass in class_list}
     assistants_of: dict[str, list[str]] = {klass.class_id: [] for klass in class_list}
     for pool in sorted(set(classes_by_pool) | set(staff_by_pool)):
         members = staff_by_pool.get(pool, {})
         for role, target in ((REPORTER, reporters_of), (ASSISTANT, assistants_of)):
             people = sorted(members.get(role, []), key=lambda person: person.person_id)
-            pairs = _assign_role(role, classes_by_pool.get(pool, []), people, previous_pairs)
+            pool_classes = classes_by_pool.get(pool, [])
+            pairs = _assign_role(role, pool_classes, people, previous_pairs, ranks)
             for class_id, person_id in pairs:
                 target[class_id].append(person_id)
     assigned = [
@@ -208,11 +211,11 @@ def _assign_role(
     classes: Sequence[AllocatedClass],
     people: Sequence[AllocStaff],
     previous_pairs: set[tuple[str, str]],
+    clusters: Mapping[str, Mapping[str, int]],
 ) -> list[tuple[str, str]]:
-    """(class id, person id) pairs for one role in one pool."""
+    """(class id, person id) pairs for one role in one pool; ``clusters``: ``_cluster_ranks``."""
     if not classes or not people:
         return []
-    clusters = {klass.class_id: _cluster_ranks(klass) for klass in classes}
     cluster_of = {person.person_id: person.cluster for person in people}
 
     def affinity(class_id: str, person_id: str) -> int:
@@ -230,7 +233,7 @@ def _assign_role(
 
 def _cluster_ranks(klass: AllocatedClass) -> dict[str, int]:
     """Cluster -> 0 for the class's main cluster, 1 for any other cluster it has."""
-    counts = Counter(learner.cluster for learner in klass.members)
+    counts = Counter(map(attrgetter("cluster"), klass.members))
     ranked = sorted(counts, key=lambda cluster: (-counts[cluster], cluster))
     return {cluster: (0 if index == 0 else 1) for index, cluster in enumerate(ranked)}
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import Any, NamedTuple
 
 from sqlalchemy import Select, bindparam, delete, update
@@ -26,7 +27,7 @@ from roster.allocation import (
 from roster.homes import allocate_home_first, next_homes
 from roster.reporters import AllocStaff, StaffAssignment, StaffRole, assign_staff
 from store.bulk import insert_rows
-from store.models import ClassStaff, School, TrainingClass
+from store.models import ClassStaff, TrainingClass
 from sync.safety import NeedsAccept, Thresholds, check_class_moves
 
 MAIN = "main"
@@ -81,7 +82,8 @@ class RunAllocation:
 
 
 def _clusters(session: Session) -> dict[str, str]:
-    return {s.code: s.cluster for s in session.exec(select(School))}
+    school = SQLModel.metadata.tables["school"]
+    return dict(_driver_rows(session, sa_select(school.c.code, school.c.cluster)))
 
 
 MAIN_TRACK = "main"
@@ -335,7 +337,11 @@ def _save_homes(
     changed: list[dict[str, Any]] = []
     for kind, allocation in ((MAIN, result.main), (REFERENCE, result.reference)):
         before = _of_kind(homes, kind)
-        for code, class_id in sorted(next_homes(allocation, before).items()):
+        homes_now = next_homes(allocation, before)
+        if not before:  # nobody had a home of this kind: every one is new
+            new.extend(zip(repeat(run_id), homes_now, repeat(kind), homes_now.values()))
+            continue
+        for code, class_id in sorted(homes_now.items()):
             if code not in before:
                 new.append((run_id, code, kind, class_id))
             else:
@@ -394,8 +400,12 @@ def _save(
     new: list[tuple[str, str, str, str]] = []
     changed: list[tuple[str, str, str]] = []
     for kind, class_of in wanted_seats.items():
+        stored_seats = _of_kind(seats, kind)
+        if not stored_seats:  # nobody had a seat of this kind: every one is new
+            new.extend(zip(repeat(run.id), class_of, repeat(kind), class_of.values()))
+            continue
         for pid, cid in class_of.items():
-            before = seats.get((pid, kind))
+            before = stored_seats.get(pid)
             if before is None:
                 new.append((run.id, pid, kind, cid))
             elif before != cid:
