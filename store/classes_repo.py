@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import Select, bindparam, delete, update
 from sqlalchemy import select as sa_select
@@ -91,16 +91,19 @@ MAIN_TRACK = "main"
 REFERENCE_ONLY_TRACK = "reference_only"
 
 
-class RunPerson(NamedTuple):
-    """What the allocation needs of a person (read as plain rows, not ORM objects)."""
-
-    identity_code: str
-    school_code: str
-    level: str
-    audience: str
-    subject: str
-    track: str
-    concurrent_hdtnhn: bool
+# What the allocation needs of a person, as the driver reads it (``_driver_rows``): identity
+# code, school code, level, audience, subject, track and whether they do HĐTNHN concurrently
+# (a bool, or 0/1 on SQLite). Plain tuples: a province run reads ~110,000 of them.
+RunPerson = tuple[str, str, str, str, str, str, int]
+_RUN_PERSON_COLUMNS = (
+    "identity_code",
+    "school_code",
+    "level",
+    "audience",
+    "subject",
+    "track",
+    "concurrent_hdtnhn",
+)
 
 
 def _driver_rows(session: Session, statement: Select[Any]) -> Sequence[Any]:
@@ -120,7 +123,7 @@ def _driver_rows(session: Session, statement: Select[Any]) -> Sequence[Any]:
 def run_people(session: Session, run: RunSettings) -> list[RunPerson]:
     """Active learners of the run's levels and audiences, not exempt, on a track it serves."""
     person = SQLModel.metadata.tables["person"]
-    statement = sa_select(*(person.c[name] for name in RunPerson._fields)).where(
+    statement = sa_select(*(person.c[name] for name in _RUN_PERSON_COLUMNS)).where(
         person.c.status == "active",
         person.c.is_learner.is_(True),
         person.c.track.in_((MAIN_TRACK, REFERENCE_ONLY_TRACK)),
@@ -128,28 +131,15 @@ def run_people(session: Session, run: RunSettings) -> list[RunPerson]:
         person.c.level.in_(run.levels),
         person.c.audience.in_(run.audiences),
     )
-    # All rows at once (fetchall), each tuple made a RunPerson: not one fetch per row.
-    return [
-        RunPerson(code, school, level, audience, subject, track, bool(concurrent))
-        for code, school, level, audience, subject, track, concurrent in _driver_rows(
-            session, statement
-        )
-    ]
+    return list(_driver_rows(session, statement))  # all rows at once, not a fetch per row
 
 
 def main_learners(people: Iterable[RunPerson], clusters: dict[str, str]) -> list[AllocLearner]:
     """Main seats: each learner on the main track, in their audience's and subject's version."""
     return [
-        AllocLearner(
-            person.identity_code,
-            person.school_code,
-            clusters.get(person.school_code, ""),
-            person.level,
-            person.audience,
-            person.subject,
-        )
-        for person in people
-        if person.track == MAIN_TRACK
+        AllocLearner(code, school, clusters.get(school, ""), level, audience, subject)
+        for code, school, level, audience, subject, track, _ in people
+        if track == MAIN_TRACK
     ]
 
 
@@ -158,22 +148,13 @@ def reference_learners(
 ) -> list[AllocLearner]:
     """Concurrent learners' reference seats: teachers' version of each concurrent subject."""
     seats = []
-    for person in people:
-        if not person.concurrent_hdtnhn:
+    for code, school, level, _, own_subject, _, concurrent in people:
+        if not concurrent:
             continue
         for subject in run.concurrent_subjects:
-            if subject == person.subject:
+            if subject == own_subject:
                 continue
-            seats.append(
-                AllocLearner(
-                    person_id=person.identity_code,
-                    school_code=person.school_code,
-                    cluster=clusters.get(person.school_code, ""),
-                    level=person.level,
-                    audience="GV",
-                    subject=subject,
-                )
-            )
+            seats.append(AllocLearner(code, school, clusters.get(school, ""), level, "GV", subject))
     return seats
 
 
