@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from itertools import repeat
 from typing import Any
 
-from sqlalchemy import Select, bindparam, delete, update
+from sqlalchemy import Select, bindparam, delete, insert, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, SQLModel, col, select
 
@@ -312,17 +312,20 @@ def _save_homes(
     """Record each seated learner's home class; leavers keep theirs.
 
     A home class stays while it is closed and the learner's group is unchanged (it may
-    reopen); otherwise the learner's class becomes their home.
+    reopen); otherwise the learner's class becomes their home. Runs after ``_save``: a kind
+    of seat nobody has a home for yet (a first allocation) gets its homes copied from the
+    seats just written, in one ``INSERT ... SELECT`` (half the cost of inserting the rows).
     """
     new: list[tuple[str, str, str, str]] = []
     changed: list[dict[str, Any]] = []
+    copied: list[str] = []
     for kind, allocation in ((MAIN, result.main), (REFERENCE, result.reference)):
         before = _of_kind(homes, kind)
-        homes_now = next_homes(allocation, before)
-        if not before:  # nobody had a home of this kind: every one is new
-            new.extend(zip(repeat(run_id), homes_now, repeat(kind), homes_now.values()))
+        if not before:  # no homes of this kind: each seat becomes its learner's home
+            if allocation.class_of:
+                copied.append(kind)
             continue
-        for code, class_id in sorted(homes_now.items()):
+        for code, class_id in sorted(next_homes(allocation, before).items()):
             if code not in before:
                 new.append((run_id, code, kind, class_id))
             else:
@@ -335,6 +338,12 @@ def _save_homes(
         & (table.c.kind == bindparam("b_kind"))
     )
     insert_rows(session, table, _SEAT_COLUMNS, new)
+    if copied:
+        seat = SQLModel.metadata.tables["classmember"]
+        seats = sa_select(*(seat.c[name] for name in _SEAT_COLUMNS)).where(
+            seat.c.run_id == run_id, seat.c.kind.in_(copied)
+        )
+        session.execute(insert(table).from_select(_SEAT_COLUMNS, seats))
     statement = update(table).where(where).values(class_id=bindparam("class_id"))
     for start in range(0, len(changed), CHUNK):
         session.execute(statement, changed[start : start + CHUNK])
