@@ -629,7 +629,8 @@ def _moves(
     displaced: Mapping[str, MoveReason],
 ) -> tuple[Move, ...]:
     if not previous:  # a first allocation: everyone is new, in ``class_of``'s order
-        return tuple(Move(pid, None, cid, MoveReason.NEW) for pid, cid in class_of.items())
+        new = MoveReason.NEW
+        return tuple(map(Move, class_of.keys(), repeat(None), class_of.values(), repeat(new)))
     moves: list[Move] = []
     for person_id in sorted(class_of.keys() | previous.keys()):
         before, after = previous.get(person_id), class_of.get(person_id)

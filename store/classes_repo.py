@@ -205,6 +205,7 @@ def allocate_run(
     people = run_people(session, run)
     main_seats = main_learners(people, clusters)
     reference_seats = reference_learners(people, run, clusters)
+    del people  # ~110,000 rows: not kept alive while the allocation builds its own
     seats = _stored_seats(session, "classmember", run.id)
     homes = _stored_seats(session, "classhistory", run.id)
     current = {kind: _of_kind(seats, kind) for kind in (MAIN, REFERENCE)}
