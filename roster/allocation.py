@@ -269,7 +269,9 @@ def allocate(
     groups = _group(ordered)
     classes: list[AllocatedClass] = []
     displaced: dict[str, MoveReason] = {}
-    seat_of: dict[str, str] = {}
+    # Person id -> class id, keys in ``ordered``'s (sorted) order from the start: each
+    # class then sets its members' values in place, and no sort or copy is needed.
+    class_of: dict[str, str] = dict.fromkeys(map(_PERSON_ID, ordered), "")
     for key in sorted(groups):
         members = groups[key]
         prev_ordinals = _previous_ordinals(key, run_id, members, previous) if previous else {}
@@ -277,10 +279,7 @@ def allocate(
         for draft in drafts:
             klass = _finish(key, run_id, draft)
             classes.append(klass)
-            seat_of.update(zip(map(_PERSON_ID, klass.members), repeat(klass.class_id)))
-    # Everyone got one class: person ids in ``ordered``'s (sorted) order, without a sort.
-    person_ids = list(map(_PERSON_ID, ordered))
-    class_of = dict(zip(person_ids, map(seat_of.__getitem__, person_ids), strict=True))
+            class_of.update(zip(map(_PERSON_ID, klass.members), repeat(klass.class_id)))
     moves = _moves(run_id, class_of, previous, displaced)
     return Allocation(run_id=run_id, classes=tuple(classes), class_of=class_of, moves=moves)
 
