@@ -111,7 +111,7 @@ def _driver_rows(session: Session, statement: Select[Any]) -> Sequence[Any]:
 
     SQLAlchemy's ``Row`` objects and result processing cost about twice the fetch itself
     on 100,000 rows; only for columns whose driver values need no processing (strings;
-    a boolean is 0/1 on SQLite, so callers convert it).
+    a boolean is 0/1 on SQLite, so callers use only its truth).
     """
     result = session.connection().execute(statement)
     try:
