@@ -7,7 +7,7 @@ allocation, and writes the result back, touching only rows that change.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
 from typing import Any
@@ -120,8 +120,12 @@ def _driver_rows(session: Session, statement: Select[Any]) -> Sequence[Any]:
         result.close()
 
 
-def run_people(session: Session, run: RunSettings) -> list[RunPerson]:
-    """Active learners of the run's levels and audiences, not exempt, on a track it serves."""
+def run_people(session: Session, run: RunSettings) -> Iterator[Sequence[RunPerson]]:
+    """Active learners of the run's levels and audiences, not exempt, on a track it serves.
+
+    In chunks of ``CHUNK`` rows: a province's ~110,000 rows at once held ~60 MB, while the
+    seats made of them keep a fraction of it.
+    """
     person = SQLModel.metadata.tables["person"]
     statement = sa_select(*(person.c[name] for name in _RUN_PERSON_COLUMNS)).where(
         person.c.status == "active",
@@ -131,7 +135,12 @@ def run_people(session: Session, run: RunSettings) -> list[RunPerson]:
         person.c.level.in_(run.levels),
         person.c.audience.in_(run.audiences),
     )
-    return list(_driver_rows(session, statement))  # all rows at once, not a fetch per row
+    result = session.connection().execute(statement)
+    try:
+        while people := result.cursor.fetchmany(CHUNK):
+            yield people
+    finally:
+        result.close()
 
 
 def main_learners(people: Iterable[RunPerson], clusters: dict[str, str]) -> list[AllocLearner]:
@@ -216,10 +225,11 @@ def allocate_run(
     :class:`NeedsAccept` before anything is stored.
     """
     clusters = _clusters(session)
-    people = run_people(session, run)
-    main_seats = main_learners(people, clusters)
-    reference_seats = reference_learners(people, run, clusters)
-    del people  # ~110,000 rows: not kept alive while the allocation builds its own
+    main_seats: list[AllocLearner] = []
+    reference_seats: list[AllocLearner] = []
+    for people in run_people(session, run):
+        main_seats += main_learners(people, clusters)
+        reference_seats += reference_learners(people, run, clusters)
     seats = _stored_seats(session, "classmember", run.id)
     homes = _stored_seats(session, "classhistory", run.id)
     current = {kind: _of_kind(seats, kind) for kind in (MAIN, REFERENCE)}
