@@ -33,15 +33,17 @@ def allocate_home_first(
     they start again from where they sit (or as newcomers). The moves are then stated
     against the stored seats, a return home being ``MoveReason.RETURNED``.
     """
-    seated = {learner.person_id for learner in learners}
-    existing = set(current.values())
-    hinted = {
-        code: class_id
-        for code, class_id in home.items()
-        if code in seated
-        and class_id != current.get(code)
-        and (code not in current or class_id not in existing)
-    }
+    hinted: dict[str, str] = {}
+    if home:
+        seated = {learner.person_id for learner in learners}
+        existing = set(current.values())
+        hinted = {
+            code: class_id
+            for code, class_id in home.items()
+            if code in seated
+            and class_id != current.get(code)
+            and (code not in current or class_id not in existing)
+        }
     for attempt in range(HOME_PASSES + 1):
         if attempt == HOME_PASSES:
             hinted = {}
@@ -98,6 +100,8 @@ def next_homes(allocation: Allocation, homes: Mapping[str, str]) -> dict[str, st
     is open and the learner sits elsewhere (a rebalance, or it was full when they came back)
     or their group changed, their class becomes their home. Leavers keep theirs.
     """
+    if not homes:  # a first allocation: everyone's class becomes their home
+        return dict(allocation.class_of)
     open_classes = {klass.class_id for klass in allocation.classes}
     changed: dict[str, str] = {}
     for code, class_id in allocation.class_of.items():

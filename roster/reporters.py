@@ -26,6 +26,7 @@ from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from operator import attrgetter
 
 from roster.allocation import AllocatedClass
 
@@ -172,13 +173,15 @@ def assign_staff(
         classes_by_pool.setdefault(pool, []).append(klass)
     staff_by_pool = _staff_by_pool(staff)
     previous_pairs = {(c, p) for c, people in previous.items() for p in people}
+    ranks = {klass.class_id: _cluster_ranks(klass) for klass in class_list}
     reporters_of: dict[str, list[str]] = {klass.class_id: [] for klass in class_list}
     assistants_of: dict[str, list[str]] = {klass.class_id: [] for klass in class_list}
     for pool in sorted(set(classes_by_pool) | set(staff_by_pool)):
         members = staff_by_pool.get(pool, {})
         for role, target in ((REPORTER, reporters_of), (ASSISTANT, assistants_of)):
             people = sorted(members.get(role, []), key=lambda person: person.person_id)
-            pairs = _assign_role(role, classes_by_pool.get(pool, []), people, previous_pairs)
+            pool_classes = classes_by_pool.get(pool, [])
+            pairs = _assign_role(role, pool_classes, people, previous_pairs, ranks)
             for class_id, person_id in pairs:
                 target[class_id].append(person_id)
     assigned = [
@@ -208,11 +211,11 @@ def _assign_role(
     classes: Sequence[AllocatedClass],
     people: Sequence[AllocStaff],
     previous_pairs: set[tuple[str, str]],
+    clusters: Mapping[str, Mapping[str, int]],
 ) -> list[tuple[str, str]]:
-    """(class id, person id) pairs for one role in one pool."""
+    """(class id, person id) pairs for one role in one pool; ``clusters``: ``_cluster_ranks``."""
     if not classes or not people:
         return []
-    clusters = {klass.class_id: _cluster_ranks(klass) for klass in classes}
     cluster_of = {person.person_id: person.cluster for person in people}
 
     def affinity(class_id: str, person_id: str) -> int:
@@ -221,7 +224,7 @@ def _assign_role(
     class_ids = [klass.class_id for klass in classes]
     person_ids = [person.person_id for person in people]
     if role == StaffRole.REPORTER or len(people) <= len(classes):
-        pairs = _balanced(class_ids, person_ids, previous_pairs, affinity)
+        pairs = _balanced_by_cluster(class_ids, person_ids, previous_pairs, clusters, cluster_of)
         return sorted(pairs.items())
     flipped = {(person, klass) for klass, person in previous_pairs}
     pairs = _balanced(person_ids, class_ids, flipped, lambda p, c: affinity(c, p))
@@ -230,7 +233,7 @@ def _assign_role(
 
 def _cluster_ranks(klass: AllocatedClass) -> dict[str, int]:
     """Cluster -> 0 for the class's main cluster, 1 for any other cluster it has."""
-    counts = Counter(learner.cluster for learner in klass.members)
+    counts = Counter(map(attrgetter("cluster"), klass.members))
     ranked = sorted(counts, key=lambda cluster: (-counts[cluster], cluster))
     return {cluster: (0 if index == 0 else 1) for index, cluster in enumerate(ranked)}
 
@@ -258,6 +261,48 @@ def _balanced(
             partner = min(least_loaded, key=lambda p: (affinity(slot, p), p))
             chosen[slot] = partner
             loads[partner] += 1
+    return chosen
+
+
+def _balanced_by_cluster(
+    slots: Sequence[str],
+    partners: Sequence[str],
+    previous_pairs: set[tuple[str, str]],
+    slot_ranks: Mapping[str, Mapping[str, int]],
+    partner_cluster: Mapping[str, str],
+) -> dict[str, str]:
+    """``_balanced`` with the affinity ``slot_ranks[slot].get(partner_cluster[partner], 2)``.
+
+    The same choices, found faster: the least loaded partners are kept grouped by cluster
+    (each group by id), so a slot looks at the groups of its own clusters only, instead of
+    ranking every least loaded partner (a province: a million affinity calls per run).
+    """
+    chosen = _kept_pairs(slots, partners, previous_pairs)
+    loads = dict.fromkeys(partners, 0)
+    for partner in chosen.values():
+        loads[partner] += 1
+    # Cluster -> its partners at the lowest load, highest id first (the next one is last).
+    free: dict[str, list[str]] = {}
+    for slot in slots:
+        if slot in chosen:
+            continue
+        if not free:  # everyone at the lowest load got one more: the next lowest
+            lowest = min(loads.values())
+            for partner in reversed(partners):
+                if loads[partner] == lowest:
+                    free.setdefault(partner_cluster[partner], []).append(partner)
+        best: tuple[int, str] | None = None
+        for cluster, rank in slot_ranks[slot].items():
+            group = free.get(cluster)
+            if group is not None and (best is None or (rank, group[-1]) < best):
+                best = (rank, group[-1])
+        partner = best[1] if best is not None else min(group[-1] for group in free.values())
+        group = free[partner_cluster[partner]]
+        group.pop()
+        if not group:
+            del free[partner_cluster[partner]]
+        chosen[slot] = partner
+        loads[partner] += 1
     return chosen
 
 

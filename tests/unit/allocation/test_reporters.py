@@ -17,6 +17,8 @@ from roster.reporters import (
     StaffChange,
     StaffRole,
     UnassignedStaff,
+    _balanced,
+    _balanced_by_cluster,
     assign_staff,
 )
 
@@ -255,3 +257,41 @@ def test_a_reporter_leaving_moves_only_their_classes(
     changed = {c.class_id for c in second.classes if c.reporters != before[c.class_id]}
     gone = leaving.person_id if leaving else None
     assert changed <= {c.class_id for c in first.classes if gone in c.reporters}
+
+
+@st.composite
+def balancing_inputs(
+    draw: st.DrawFn,
+) -> tuple[list[str], list[str], set[tuple[str, str]], dict[str, dict[str, int]], dict[str, str]]:
+    """Slots (classes) with cluster ranks, partners with a cluster, some previous pairs."""
+    clusters = ["", "A", "B", "C", "D"]
+    slots = [f"class-{i:02d}" for i in range(draw(st.integers(0, 30)))]
+    partners = [f"p-{i:02d}" for i in range(draw(st.integers(1, 12)))]
+    ranks: dict[str, dict[str, int]] = {}
+    for slot in slots:
+        present = draw(st.lists(st.sampled_from(clusters), unique=True, max_size=3))
+        ranks[slot] = {cluster: (0 if i == 0 else 1) for i, cluster in enumerate(present)}
+    partner_cluster = {p: draw(st.sampled_from(clusters)) for p in partners}
+    previous = draw(
+        st.sets(st.tuples(st.sampled_from(slots), st.sampled_from(partners)), max_size=10)
+        if slots
+        else st.just(set())
+    )
+    return slots, partners, previous, ranks, partner_cluster
+
+
+@given(balancing_inputs())
+def test_cluster_indexed_balancing_chooses_as_ranking_every_partner(
+    inputs: tuple[
+        list[str], list[str], set[tuple[str, str]], dict[str, dict[str, int]], dict[str, str]
+    ],
+) -> None:
+    slots, partners, previous, ranks, partner_cluster = inputs
+
+    fast = _balanced_by_cluster(slots, partners, previous, ranks, partner_cluster)
+
+    reference = _balanced(
+        slots, partners, previous, lambda s, p: ranks[s].get(partner_cluster[p], 2)
+    )
+    assert fast == reference
+    assert list(fast.items()) == list(reference.items())
