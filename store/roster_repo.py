@@ -10,6 +10,7 @@ take anyone out of training.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any
@@ -250,28 +251,49 @@ _OUTCOME_COLUMNS = (
     "identity_code",
     "status",
     "reasons",
-    "original",
+    "header",
+    "cells",
 )
 
 
 def _save_outcomes(session: Session, result: ImportResult, import_id: int) -> None:
-    rows = (
-        (
-            import_id,
-            outcome.source.file,
-            outcome.source.sheet or "",
-            outcome.source.row,
-            outcome.identity_code or "",
-            outcome.status.value,
-            [{"code": r.code.value, "message": r.message} for r in outcome.reasons],
-            {
-                column: value if type(value) in _JSON_TYPES else _jsonable(value)
-                for column, value in zip(outcome.columns, outcome.values, strict=False)
-            },
-        )
-        for outcome in result.outcomes
+    """Every row's outcome, its original cells as a list; each sheet's column texts once.
+
+    The column texts used to be repeated in every row, as the keys of its cells: most of
+    the bytes a province's import wrote. ``original_cells`` pairs them back.
+    """
+    headers: dict[tuple[str, ...], int] = {}
+    no_reasons: list[dict[str, str]] = []  # one shared object: encoded once per run of it
+
+    def rows() -> Iterator[tuple[Any, ...]]:
+        columns: tuple[str, ...] | None = None
+        seq = 0
+        for outcome in result.outcomes:
+            if outcome.columns is not columns:
+                columns = outcome.columns
+                seq = headers.setdefault(columns, len(headers))
+            source = outcome.source
+            yield (
+                import_id,
+                source.file,
+                source.sheet or "",
+                source.row,
+                outcome.identity_code or "",
+                outcome.status.value,
+                [{"code": r.code.value, "message": r.message} for r in outcome.reasons]
+                if outcome.reasons
+                else no_reasons,
+                seq,
+                [v if type(v) in _JSON_TYPES else _jsonable(v) for v in outcome.values],
+            )
+
+    insert_rows(session, _table("rowoutcome"), _OUTCOME_COLUMNS, rows())
+    insert_rows(
+        session,
+        _table("rowheader"),
+        ("import_id", "seq", "column_names"),
+        ((import_id, seq, list(names)) for names, seq in headers.items()),
     )
-    insert_rows(session, _table("rowoutcome"), _OUTCOME_COLUMNS, rows)
 
 
 @dataclass
@@ -367,6 +389,23 @@ def _jsonable(value: object) -> object:
     if isinstance(value, dt.timedelta):
         return value.total_seconds()
     return value
+
+
+def original_cells(session: Session, import_id: int) -> dict[int, dict[str, Any]]:
+    """Each stored row's original cells by column text (row outcome id -> cells), as read.
+
+    A header text repeated in a sheet keeps its last cell, as the mapping stored before.
+    """
+    header = _table("rowheader")
+    outcome = _table("rowoutcome")
+    query = select(header.c.seq, header.c.column_names).where(header.c.import_id == import_id)
+    names: dict[int, list[str]] = {seq: columns for seq, columns in session.execute(query)}
+    rows = session.execute(
+        select(outcome.c.id, outcome.c.header, outcome.c.cells).where(
+            outcome.c.import_id == import_id
+        )
+    )
+    return {key: dict(zip(names[seq], cells, strict=False)) for key, seq, cells in rows}
 
 
 def latest_import(session: Session) -> RosterImport | None:
