@@ -88,7 +88,8 @@ def _split_name(full_name: str) -> tuple[str, str]:
 
 
 def _value(enum_or_text: object) -> str:
-    return "" if enum_or_text is None else str(getattr(enum_or_text, "value", enum_or_text))
+    # An enum member's ``_value_`` is its value (``.value`` is a slower descriptor).
+    return "" if enum_or_text is None else str(getattr(enum_or_text, "_value_", enum_or_text))
 
 
 def _learner_fields(learner: Learner) -> dict[str, Any]:
@@ -157,16 +158,22 @@ def _exempt_fields(exemption: Exemption) -> dict[str, Any]:
 
 def desired_people(result: ImportResult) -> dict[str, dict[str, Any]]:
     """Every person the import vouches for, with their stored fields (pure)."""
+    defaults = {name: Person.model_fields[name].default for name in COMPARED_FIELDS}
+    defaults["status"] = "active"
     people: dict[str, dict[str, Any]] = {}
     for exemption in result.exemptions:
-        people[exemption.identity_code] = _exempt_fields(exemption)
+        people[exemption.identity_code] = {**defaults, **_exempt_fields(exemption)}
+    rest: dict[str, Any] | None = None  # what a learner's fields leave to the defaults
     for learner in result.learners:
-        people[learner.identity_code] = _learner_fields(learner)
+        fields = _learner_fields(learner)  # always the same names, in a new dict
+        if rest is None:
+            rest = {name: value for name, value in defaults.items() if name not in fields}
+        fields.update(rest)
+        people[learner.identity_code] = fields
     for staff in result.core_staff:
-        base = people.get(staff.identity_code) or _staff_only_fields(staff)
+        base = people.get(staff.identity_code) or {**defaults, **_staff_only_fields(staff)}
         people[staff.identity_code] = {**base, **_staff_fields(staff)}
-    defaults = {name: Person.model_fields[name].default for name in COMPARED_FIELDS}
-    return {code: {**defaults, **fields, "status": "active"} for code, fields in people.items()}
+    return people
 
 
 def save_schools(session: Session, result: ImportResult) -> None:
@@ -301,56 +308,71 @@ class PeoplePlan:
     """What an import would write to the people table, decided before writing anything."""
 
     changes: ImportChanges
-    inserts: list[dict[str, Any]]
+    inserts: list[tuple[Any, ...]]  # identity_code, *COMPARED_FIELDS, left_at, updated_at
     updates: list[dict[str, Any]]
     active_before: int  # people active before the import: the base of the import gate
+
+
+_INSERTED = ("identity_code", *COMPARED_FIELDS, "left_at", "updated_at")
+_STATUS = COMPARED_FIELDS.index("status")
 
 
 def plan_people(session: Session, result: ImportResult, now: dt.datetime) -> PeoplePlan:
     """Compare ``result`` with the stored people (reads only): who is new, changed, left."""
     wanted = desired_people(result)
-    held_back = {
-        o.identity_code
-        for o in result.outcomes
-        if o.identity_code and o.status is Status.REJECTED and o.identity_code not in wanted
-    }
-    excluded = {
-        o.identity_code
-        for o in result.outcomes
-        if o.identity_code and o.status is Status.EXCLUDED and o.identity_code not in wanted
-    }
+    held_back: set[str] = set()
+    excluded: set[str] = set()
+    for outcome in result.outcomes:
+        code = outcome.identity_code
+        if code and code not in wanted:
+            if outcome.status is Status.REJECTED:
+                held_back.add(code)
+            elif outcome.status is Status.EXCLUDED:
+                excluded.add(code)
     table = _table("person")
     columns = [table.c.identity_code, *(table.c[name] for name in COMPARED_FIELDS)]
-    stored = {row.identity_code: row._mapping for row in session.execute(select(*columns))}
+    # Compared as tuples (the fields in COMPARED_FIELDS order): one comparison per person.
+    stored: dict[str, tuple[Any, ...]] = {
+        row[0]: row[1:] for row in session.execute(select(*columns))
+    }
+    compared = itemgetter(*COMPARED_FIELDS)
     stamp = {"updated_at": now}
-    inserts: list[dict[str, Any]] = []
+    inserts: list[tuple[Any, ...]] = []
     updates: list[dict[str, Any]] = []
     changes = ImportChanges()
     for code in sorted(wanted):
         fields = wanted[code]
+        values = compared(fields)
         person = stored.get(code)
         if person is None:
-            fields.update(identity_code=code, left_at=None, **stamp)  # no copy: 110,000 rows
-            inserts.append(fields)
+            inserts.append((code, *values, None, now))
             changes.new.append(code)
             continue
-        differing = [name for name in COMPARED_FIELDS if person[name] != fields[name]]
+        if values == person:
+            changes.unchanged += 1
+            continue
+        differing = [
+            name
+            for name, before, after in zip(COMPARED_FIELDS, person, values, strict=True)
+            if before != after
+        ]
         if not differing:
             changes.unchanged += 1
             continue
-        if person["status"] != "active":
+        if person[_STATUS] != "active":
             changes.returned.append(code)
         changed = [name for name in differing if name != "status"]
         if changed:
             changes.changed[code] = changed
         updates.append({"key": code, **fields, **stamp, "left_at": None})
     for code, person in sorted(stored.items()):
-        if code in wanted or code in held_back or person["status"] != "active":
+        if code in wanted or code in held_back or person[_STATUS] != "active":
             continue
         status = "excluded" if code in excluded else "left"
-        updates.append({"key": code, **dict(person), "status": status, **stamp, "left_at": now})
+        before = dict(zip(COMPARED_FIELDS, person, strict=True))
+        updates.append({"key": code, **before, "status": status, **stamp, "left_at": now})
         changes.left.append(code)
-    active = sum(1 for person in stored.values() if person["status"] == "active")
+    active = sum(1 for person in stored.values() if person[_STATUS] == "active")
     return PeoplePlan(changes, inserts, updates, active)
 
 
@@ -358,13 +380,11 @@ def _write_people(session: Session, people: PeoplePlan, import_id: int) -> None:
     table = _table("person")
     stamp = {"last_import_id": import_id}
     if people.inserts:
-        given = ("identity_code", *COMPARED_FIELDS, "left_at", "updated_at")
-        values = itemgetter(*given)
         insert_rows(
             session,
             table,
-            (*given, "last_import_id"),
-            ((*values(row), import_id) for row in people.inserts),
+            (*_INSERTED, "last_import_id"),
+            ((*row, import_id) for row in people.inserts),
         )
     if people.updates:
         names = [*COMPARED_FIELDS, "updated_at", "last_import_id", "left_at"]
@@ -373,10 +393,7 @@ def _write_people(session: Session, people: PeoplePlan, import_id: int) -> None:
             .where(table.c.identity_code == bindparam("key"))
             .values({name: bindparam(name) for name in names})
         )
-        rows = [
-            {**{k: v for k, v in row.items() if k != "identity_code"}, **stamp}
-            for row in people.updates
-        ]
+        rows = [{**row, **stamp} for row in people.updates]
         _execute_chunks(session, statement, rows)
 
 
