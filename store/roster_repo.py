@@ -158,21 +158,41 @@ def _exempt_fields(exemption: Exemption) -> dict[str, Any]:
 
 def desired_people(result: ImportResult) -> dict[str, dict[str, Any]]:
     """Every person the import vouches for, with their stored fields (pure)."""
+    return {
+        code: dict(zip(COMPARED_FIELDS, values, strict=True))
+        for code, values in _desired_values(result).items()
+    }
+
+
+_compared = itemgetter(*COMPARED_FIELDS)
+
+
+def _desired_values(result: ImportResult) -> dict[str, tuple[Any, ...]]:
+    """``desired_people``, each person's fields as a tuple in ``COMPARED_FIELDS`` order.
+
+    A tuple of 23 values takes a fifth of the memory of a dict of them: a province's
+    110,000 people take 30 MB instead of 130 MB while the import is planned and stored.
+    """
     defaults = {name: Person.model_fields[name].default for name in COMPARED_FIELDS}
     defaults["status"] = "active"
-    people: dict[str, dict[str, Any]] = {}
+    people: dict[str, tuple[Any, ...]] = {}
     for exemption in result.exemptions:
-        people[exemption.identity_code] = {**defaults, **_exempt_fields(exemption)}
+        people[exemption.identity_code] = _compared({**defaults, **_exempt_fields(exemption)})
     rest: dict[str, Any] | None = None  # what a learner's fields leave to the defaults
     for learner in result.learners:
         fields = _learner_fields(learner)  # always the same names, in a new dict
         if rest is None:
             rest = {name: value for name, value in defaults.items() if name not in fields}
         fields.update(rest)
-        people[learner.identity_code] = fields
+        people[learner.identity_code] = _compared(fields)
     for staff in result.core_staff:
-        base = people.get(staff.identity_code) or {**defaults, **_staff_only_fields(staff)}
-        people[staff.identity_code] = {**base, **_staff_fields(staff)}
+        values = people.get(staff.identity_code)
+        base = (
+            {**defaults, **_staff_only_fields(staff)}
+            if values is None
+            else dict(zip(COMPARED_FIELDS, values, strict=True))
+        )
+        people[staff.identity_code] = _compared({**base, **_staff_fields(staff)})
     return people
 
 
@@ -308,18 +328,18 @@ class PeoplePlan:
     """What an import would write to the people table, decided before writing anything."""
 
     changes: ImportChanges
-    inserts: list[tuple[Any, ...]]  # identity_code, *COMPARED_FIELDS, left_at, updated_at
+    inserts: list[tuple[str, tuple[Any, ...]]]  # identity code, COMPARED_FIELDS values
     updates: list[dict[str, Any]]
     active_before: int  # people active before the import: the base of the import gate
+    now: dt.datetime
 
 
-_INSERTED = ("identity_code", *COMPARED_FIELDS, "left_at", "updated_at")
 _STATUS = COMPARED_FIELDS.index("status")
 
 
 def plan_people(session: Session, result: ImportResult, now: dt.datetime) -> PeoplePlan:
     """Compare ``result`` with the stored people (reads only): who is new, changed, left."""
-    wanted = desired_people(result)
+    wanted = _desired_values(result)
     held_back: set[str] = set()
     excluded: set[str] = set()
     for outcome in result.outcomes:
@@ -335,17 +355,15 @@ def plan_people(session: Session, result: ImportResult, now: dt.datetime) -> Peo
     stored: dict[str, tuple[Any, ...]] = {
         row[0]: row[1:] for row in session.execute(select(*columns))
     }
-    compared = itemgetter(*COMPARED_FIELDS)
     stamp = {"updated_at": now}
-    inserts: list[tuple[Any, ...]] = []
+    inserts: list[tuple[str, tuple[Any, ...]]] = []
     updates: list[dict[str, Any]] = []
     changes = ImportChanges()
     for code in sorted(wanted):
-        fields = wanted[code]
-        values = compared(fields)
+        values = wanted[code]
         person = stored.get(code)
         if person is None:
-            inserts.append((code, *values, None, now))
+            inserts.append((code, values))
             changes.new.append(code)
             continue
         if values == person:
@@ -364,6 +382,7 @@ def plan_people(session: Session, result: ImportResult, now: dt.datetime) -> Peo
         changed = [name for name in differing if name != "status"]
         if changed:
             changes.changed[code] = changed
+        fields = dict(zip(COMPARED_FIELDS, values, strict=True))
         updates.append({"key": code, **fields, **stamp, "left_at": None})
     for code, person in sorted(stored.items()):
         if code in wanted or code in held_back or person[_STATUS] != "active":
@@ -373,18 +392,19 @@ def plan_people(session: Session, result: ImportResult, now: dt.datetime) -> Peo
         updates.append({"key": code, **before, "status": status, **stamp, "left_at": now})
         changes.left.append(code)
     active = sum(1 for person in stored.values() if person[_STATUS] == "active")
-    return PeoplePlan(changes, inserts, updates, active)
+    return PeoplePlan(changes, inserts, updates, active, now)
 
 
 def _write_people(session: Session, people: PeoplePlan, import_id: int) -> None:
     table = _table("person")
     stamp = {"last_import_id": import_id}
     if people.inserts:
+        now = people.now
         insert_rows(
             session,
             table,
-            (*_INSERTED, "last_import_id"),
-            ((*row, import_id) for row in people.inserts),
+            ("identity_code", *COMPARED_FIELDS, "left_at", "updated_at", "last_import_id"),
+            ((code, *values, None, now, import_id) for code, values in people.inserts),
         )
     if people.updates:
         names = [*COMPARED_FIELDS, "updated_at", "last_import_id", "left_at"]
