@@ -20,6 +20,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # A 16 MB page cache (default 2 MB): a bulk insert into indexed tables (a province's
+    # 110,000 people by e-mail, its row outcomes by identity code) otherwise spills and
+    # re-reads index pages all along: 0.3 s of its 1.5 s in SQLite. Memory only, no
+    # effect on durability.
+    cursor.execute("PRAGMA cache_size=-16000")
     cursor.close()
 
 
