@@ -92,28 +92,35 @@ def _value(enum_or_text: object) -> str:
     return "" if enum_or_text is None else str(getattr(enum_or_text, "_value_", enum_or_text))
 
 
-def _learner_fields(learner: Learner) -> dict[str, Any]:
-    return {
-        "full_name": learner.full_name,
-        "lastname": learner.lastname,
-        "firstname": learner.firstname,
-        "birth_date": learner.birth_date,
-        "gender": _value(learner.gender),
-        "email": learner.email,
-        "phone": learner.phone or "",
-        "school_code": learner.school_code,
-        "district": learner.district,
-        "level": _value(learner.level),
-        "audience": _value(learner.audience),
-        "position": learner.position,
-        "subject": learner.subject,
-        "is_learner": True,
-        "track": _value(learner.track),
-        "exemption": "reduced" if learner.reduction else "",
-        "exemption_reason": learner.reduction.label if learner.reduction else "",
-        "concurrent_hdtnhn": learner.hdtnhn_concurrent,
-        "is_core_staff": learner.core_staff,
-    }
+def _learner_values(learner: Learner, staff: tuple[str, str, str]) -> tuple[Any, ...]:
+    """A learner's fields in ``COMPARED_FIELDS`` order (``staff``: the staff fields' defaults).
+
+    A tuple at once, not a dict: built 110,000 times for a province.
+    """
+    reduction = learner.reduction
+    return (
+        learner.full_name,
+        learner.lastname,
+        learner.firstname,
+        learner.birth_date,
+        _value(learner.gender),
+        learner.email,
+        learner.phone or "",
+        learner.school_code,
+        learner.district,
+        _value(learner.level),
+        _value(learner.audience),
+        learner.position,
+        learner.subject,
+        True,  # is_learner
+        learner.core_staff,
+        *staff,  # staff_role, staff_subject, staff_level
+        _value(learner.track),
+        "reduced" if reduction else "",
+        reduction.label if reduction else "",
+        learner.hdtnhn_concurrent,
+        "active",
+    )
 
 
 def _staff_fields(staff: CoreStaff) -> dict[str, Any]:
@@ -175,16 +182,12 @@ def _desired_values(result: ImportResult) -> dict[str, tuple[Any, ...]]:
     """
     defaults = {name: Person.model_fields[name].default for name in COMPARED_FIELDS}
     defaults["status"] = "active"
+    staff_defaults = (defaults["staff_role"], defaults["staff_subject"], defaults["staff_level"])
     people: dict[str, tuple[Any, ...]] = {}
     for exemption in result.exemptions:
         people[exemption.identity_code] = _compared({**defaults, **_exempt_fields(exemption)})
-    rest: dict[str, Any] | None = None  # what a learner's fields leave to the defaults
     for learner in result.learners:
-        fields = _learner_fields(learner)  # always the same names, in a new dict
-        if rest is None:
-            rest = {name: value for name, value in defaults.items() if name not in fields}
-        fields.update(rest)
-        people[learner.identity_code] = _compared(fields)
+        people[learner.identity_code] = _learner_values(learner, staff_defaults)
     for staff in result.core_staff:
         values = people.get(staff.identity_code)
         base = (
