@@ -47,9 +47,7 @@ def insert_rows(
         marks = ", ".join("?" for _ in columns)
         sql = f"INSERT INTO {quote(table.name)} ({names}) VALUES ({marks})"  # noqa: S608
         while chunk := list(islice(iterator, CHUNK)):
-            if processors:
-                chunk = [_processed(row, processors) for row in chunk]
-            connection.exec_driver_sql(sql, chunk)
+            connection.exec_driver_sql(sql, _processed(chunk, processors) if processors else chunk)
             written += len(chunk)
         return written
     statement = insert(table)
@@ -61,9 +59,27 @@ def insert_rows(
 
 
 def _processed(
-    row: Sequence[Any], processors: list[tuple[int, Callable[[Any], Any]]]
-) -> tuple[Any, ...]:
-    values = list(row)
+    chunk: Sequence[Sequence[Any]], processors: list[tuple[int, Callable[[Any], Any]]]
+) -> list[tuple[Any, ...]]:
+    """The rows of ``chunk`` with the processed columns' values replaced by their stored form.
+
+    Column by column, not row by row: a column's values go through its processor in one
+    loop, and a value that is the very object of the row before (the import's time stamp,
+    ``None``, a shared empty list) reuses that row's result: processors are pure functions
+    of their value.
+    """
+    columns: list[Sequence[Any]] = list(zip(*chunk, strict=True))
     for index, process in processors:
-        values[index] = process(values[index])
-    return tuple(values)
+        processed: list[Any] = []
+        append = processed.append
+        last: object = _NOTHING
+        stored: Any = None
+        for value in columns[index]:
+            if value is not last:
+                last, stored = value, process(value)
+            append(stored)
+        columns[index] = processed
+    return list(zip(*columns, strict=True))
+
+
+_NOTHING = object()

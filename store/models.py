@@ -72,8 +72,20 @@ class RosterImport(SQLModel, table=True):
     changes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
+class RowHeader(SQLModel, table=True):
+    """The original column texts of one sheet of an import, stored once for all its rows."""
+
+    import_id: int = Field(foreign_key="rosterimport.id", primary_key=True)
+    seq: int = Field(primary_key=True)  # RowOutcome.header
+    column_names: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
 class RowOutcome(SQLModel, table=True):
-    """What became of one input row: imported, rejected (reasons) or excluded (rule)."""
+    """What became of one input row: imported, rejected (reasons) or excluded (rule).
+
+    Its original cells are ``cells``, aligned with the column texts of its import's
+    :class:`RowHeader` number ``header`` (``store.roster_repo.original_cells`` pairs them).
+    """
 
     id: int | None = Field(default=None, primary_key=True)
     import_id: int = Field(foreign_key="rosterimport.id", index=True)
@@ -85,7 +97,8 @@ class RowOutcome(SQLModel, table=True):
     reasons: list[dict[str, str]] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )
-    original: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    header: int = 0
+    cells: list[Any] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
 
 
 class TrainingClass(SQLModel, table=True):

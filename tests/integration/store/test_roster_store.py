@@ -19,8 +19,8 @@ from roster.importer import import_roster
 from roster.model import ImportResult
 from store.classes_repo import allocate_run
 from store.db import session_scope
-from store.models import ClassMember, Person, RowOutcome
-from store.roster_repo import save_import
+from store.models import ClassMember, Person, RowHeader, RowOutcome
+from store.roster_repo import original_cells, save_import
 from tests.contract import CONTRACT_DIR
 
 DATA = CONTRACT_DIR.parent / "data" / "binhphuoc-2023"
@@ -79,6 +79,34 @@ def test_every_row_is_stored_with_its_outcome(engine: Engine, sample: ImportResu
     assert all(o.reasons for o in outcomes if o.status != "imported")
     assert len(changes.new) == len(people) > 5000
     assert all(p.full_name == p.full_name.strip() for p in people)
+
+
+def _as_stored(value: object) -> object:
+    """A cell as JSON keeps it: dates and times as ISO text."""
+    return value.isoformat() if isinstance(value, dt.date | dt.time) else value
+
+
+def test_every_rows_original_cells_read_back_as_read(engine: Engine, sample: ImportResult) -> None:
+    with session_scope(engine) as session:
+        record, _ = save_import(session, sample, files=["x.xlsx"], now=NOW)
+    assert record.id is not None
+    with session_scope(engine) as session:
+        cells = original_cells(session, record.id)
+        order = session.exec(
+            select(RowOutcome.id).where(RowOutcome.import_id == record.id).order_by(RowOutcome.id)
+        ).all()
+        headers = session.exec(select(RowHeader)).all()
+    expected = [
+        {column: _as_stored(value) for column, value in zip(o.columns, o.values, strict=False)}
+        for o in sample.outcomes
+    ]
+    assert [cells[key] for key in order] == expected
+    assert [list(cells[key]) for key in order] == [list(row) for row in expected]  # key order
+    assert any(isinstance(v, dt.datetime) for o in sample.outcomes for v in o.values)
+    # each sheet's header texts stored once, not once per row
+    assert sorted(tuple(h.column_names) for h in headers) == sorted(
+        {o.columns for o in sample.outcomes}
+    )
 
 
 def test_reimporting_the_same_files_changes_nothing(engine: Engine, sample: ImportResult) -> None:
