@@ -188,6 +188,9 @@ class SyncRun(SQLModel, table=True):
     message: str = Field(default="", max_length=2000)
     # How hard the apply pushed the LMS: concurrency mode, level chosen and why, steps.
     tuning: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # The apply read every participant's profile fields (none trusted from the journal):
+    # the re-syncs after it may trust them for [provisioning] profile_recheck_days.
+    profiles_read_all: bool = False
     # The process that runs it, so a later run can tell a live run from a killed one.
     host: str = Field(default="", max_length=255)
     pid: int | None = None

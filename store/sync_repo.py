@@ -250,11 +250,13 @@ def finish_run(
     message: str,
     now: dt.datetime,
     tuning: dict[str, Any] | None = None,
+    profiles_read_all: bool = False,
 ) -> None:
     with session_scope(engine) as session:
         run = session.get(SyncRun, run_id)
         assert run is not None
         run.status, run.counts = status, counts
+        run.profiles_read_all = profiles_read_all
         if tuning is not None:
             run.tuning = tuning
         run.errors = [{k: redact(v) for k, v in error.items()} for error in errors[:500]]
@@ -441,26 +443,21 @@ def suspended_by_us(session: Session) -> list[str]:
     )
 
 
-PROFILES_READ_ALL = "profiles_read_all"
-"""The count an apply records when it read every participant's profile fields."""
-
-
 def last_full_profile_read(session: Session, since: dt.datetime) -> dt.datetime | None:
     """When the latest apply that read every participant's profile fields (and got to
     its end) started, if one did since ``since``."""
     statement = (
-        select(SyncRun)
+        select(SyncRun.started_at)
         .where(
             col(SyncRun.mode) == "apply",
             col(SyncRun.status).in_(("done", "done_with_errors")),
+            col(SyncRun.profiles_read_all),
             col(SyncRun.started_at) >= since,
         )
         .order_by(col(SyncRun.started_at).desc())
+        .limit(1)
     )
-    for run in session.exec(statement):
-        if run.counts.get(PROFILES_READ_ALL):
-            return run.started_at
-    return None
+    return session.exec(statement).first()
 
 
 def history(session: Session, limit: int = 20) -> list[SyncRun]:

@@ -25,7 +25,6 @@ from store.calendar_repo import course_copy_times, written_event_times
 from store.db import session_scope
 from store.models import Person, School
 from store.sync_repo import (
-    PROFILES_READ_ALL,
     DbJournal,
     applied_writes,
     fail_run,
@@ -315,8 +314,8 @@ def apply(
         engine,
         run_id,
         status=status,
-        counts={f"{k}:{s}": n for (k, s), n in _outcome_counts(result).items()}
-        | ({PROFILES_READ_ALL: 1} if seen.actual.profiles_read_all else {}),
+        counts={f"{k}:{s}": n for (k, s), n in _outcome_counts(result).items()},
+        profiles_read_all=seen.actual.profiles_read_all,
         errors=[
             {"action": o.action.id, "reason": o.action.reason, "error": o.error}
             for o in result.failures()
