@@ -68,6 +68,9 @@ ConfigOption = Annotated[
     Path | None, typer.Option("--config", "-c", help="Config file (default: config/bdtx.toml).")
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the final summary as JSON.")]
+RunsOption = Annotated[
+    list[str] | None, typer.Option("--run", help="A run id (repeatable; default: every run).")
+]
 
 console = Console()
 err_console = Console(stderr=True)
@@ -337,9 +340,7 @@ def roster_report(
 
 @classes_app.command("allocate")
 def classes_allocate(
-    run: Annotated[
-        list[str] | None, typer.Option("--run", help="Run id (repeatable; default: all runs).")
-    ] = None,
+    run: RunsOption = None,
     accept: Annotated[
         bool, typer.Option("--accept", help="Save even if many learners change class.")
     ] = False,
@@ -423,9 +424,7 @@ def sync_history(
 
 @grading_app.command("pull")
 def grading_pull(
-    run: Annotated[
-        list[str] | None, typer.Option("--run", help="A run id (default: every run).")
-    ] = None,
+    run: RunsOption = None,
     config: ConfigOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -438,9 +437,7 @@ def grading_pull(
 
 @grading_app.command("deadlines")
 def grading_deadlines(
-    run: Annotated[
-        list[str] | None, typer.Option("--run", help="A run id (default: every run).")
-    ] = None,
+    run: RunsOption = None,
     reporter: Annotated[
         str | None, typer.Option("--reporter", help="Only this reporter's classes (identity code).")
     ] = None,
@@ -491,9 +488,7 @@ def grading_extend(
 
 @grading_app.command("remind")
 def grading_remind(
-    run: Annotated[
-        list[str] | None, typer.Option("--run", help="A run id (default: every run).")
-    ] = None,
+    run: RunsOption = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show what would be sent; send nothing.")
     ] = False,
