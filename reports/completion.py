@@ -12,7 +12,6 @@ per district when the roster has districts, ``truong-<school code>`` per school.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,7 +19,8 @@ from pathlib import Path
 
 from grading.lists import CompletionLists, ListKind, ListRow, slug
 from grading.targets import TargetLine
-from reports.xlsx import CellValue, SafeWorkbook, is_formula_like
+from reports.csvfile import write_csv_table
+from reports.xlsx import CellValue, SafeWorkbook
 
 __all__ = [
     "HEADERS",
@@ -189,22 +189,8 @@ def write_csv(folder: Path, stem: str, lists: CompletionLists) -> list[Path]:
         ("tong-hop", SUMMARY_HEADER, summary_table(lists.summary(), _school_names(lists)))
     )
     for name, header, rows in tables:
-        path = folder / f"{stem}-{name}.csv"
-        with path.open("w", encoding="utf-8-sig", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(header)
-            writer.writerows([_csv_cell(v) for v in row] for row in rows)
-        written.append(path)
+        written.append(write_csv_table(folder / f"{stem}-{name}.csv", header, rows))
     return written
-
-
-def _csv_cell(value: CellValue) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, dt.date):
-        return value.strftime("%d/%m/%Y")
-    text = str(value)
-    return "'" + text if isinstance(value, str) and is_formula_like(text) else text
 
 
 def file_stem(*, school: str | None = None, district: str | None = None) -> str:

@@ -8,8 +8,6 @@ Files go to ``var/lists/nam-<year>/``: ``tinh`` and ``truong-<school code>``.
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,7 +15,8 @@ from pathlib import Path
 from grading.lists import fold
 from grading.year import YearRating, YearRow
 from reports.completion import file_stem
-from reports.xlsx import CellValue, SafeWorkbook, is_formula_like
+from reports.csvfile import write_csv_table
+from reports.xlsx import CellValue, SafeWorkbook
 
 TITLE = "DANH SÁCH KẾT QUẢ THỰC HIỆN KẾ HOẠCH BỒI DƯỠNG THƯỜNG XUYÊN"
 SHEET = "Kết quả năm"
@@ -84,21 +83,7 @@ def write_year_workbook(
 
 def write_year_csv(path: Path, rows: Sequence[YearRow]) -> Path:
     """UTF-8 with a BOM; formula-like text gets a leading ``'``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(HEADERS)
-        writer.writerows([_csv_cell(v) for v in row] for row in year_table(rows))
-    return path
-
-
-def _csv_cell(value: CellValue) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, dt.date):
-        return value.strftime("%d/%m/%Y")
-    text = str(value)
-    return "'" + text if isinstance(value, str) and is_formula_like(text) else text
+    return write_csv_table(path, HEADERS, year_table(rows))
 
 
 def write_year(
