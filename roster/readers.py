@@ -22,7 +22,7 @@ from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Se
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from roster.errors import BadHeaderError, RosterFormatError
 from roster.headers import (
@@ -113,12 +113,7 @@ def read_any(
     if _sniff(path) == "csv":
         return _detect_csv(path, kinds, header_overrides)
     overrides = parse_overrides(header_overrides)
-    try:
-        handle = path.open("rb")
-    except OSError as error:
-        raise RosterFormatError(f"không mở được tệp ({error.strerror}).", file=path.name) from None
-    with handle:
-        workbook = _open_workbook(handle, path)
+    workbook = _open_workbook(path)
     try:
         sheets = {name: _sheet_rows(workbook, name, path) for name in _worksheets(workbook)}
         scanned = {
@@ -199,12 +194,7 @@ def _sniff(path: Path) -> str:
 def _read_xlsx(
     path: Path, kind: RosterKind, overrides: Mapping[str, Field | None], sheet: str | None
 ) -> Iterator[RawRow]:
-    try:
-        handle = path.open("rb")
-    except OSError as error:
-        raise RosterFormatError(f"không mở được tệp ({error.strerror}).", file=path.name) from None
-    with handle:
-        workbook = _open_workbook(handle, path)
+    workbook = _open_workbook(path)
     try:
         yield from _read_workbook(workbook, path, kind, overrides, sheet)
     finally:
@@ -248,13 +238,18 @@ def _worksheets(workbook: CalamineWorkbook) -> list[str]:
     return [m.name for m in workbook.sheets_metadata if m.typ == SheetTypeEnum.WorkSheet]
 
 
-def _open_workbook(handle: BinaryIO, path: Path) -> CalamineWorkbook:
+def _open_workbook(path: Path) -> CalamineWorkbook:
     """The workbook, read by calamine (Rust): several times faster than openpyxl."""
     from python_calamine import CalamineWorkbook, XmlError
 
     try:
+        handle = path.open("rb")
+    except OSError as error:
+        raise RosterFormatError(f"không mở được tệp ({error.strerror}).", file=path.name) from None
+    try:
         # From a handle: the format is the content's, whatever the name (.xlsx saved as .xls).
-        return CalamineWorkbook.from_filelike(handle)
+        with handle:
+            return CalamineWorkbook.from_filelike(handle)
     except XmlError as error:
         raise RosterFormatError(
             f"tệp Excel bị hỏng, không đọc được ({type(error).__name__}).", file=path.name
