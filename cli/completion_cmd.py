@@ -8,9 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
-
-from cli.context import EXIT_NEEDS_ACCEPT, EXIT_OK, EXIT_PROBLEMS, AppContext, print_json_error
+from cli.context import EXIT_NEEDS_ACCEPT, EXIT_OK, EXIT_PROBLEMS, AppContext, fail
 from grading.closing import ClosingReport, ClosingTooEarly, close_run
 from grading.publish import (
     FORMATS,
@@ -40,10 +38,7 @@ def list_command(
             ctx.engine(), run, folder, school=school, fmt=fmt, tz=ctx.settings.site_zone()
         )
     except NoResults as error:
-        Console(stderr=True).print(f"[red]{error}[/red]")
-        if as_json:
-            print_json_error(str(error), EXIT_PROBLEMS, "no_results")
-        return EXIT_PROBLEMS
+        return fail(ctx.err_console, error, EXIT_PROBLEMS, "no_results", as_json=as_json)
     if as_json:
         print(
             json.dumps(
@@ -102,10 +97,7 @@ def close_command(
             fmt=fmt,
         )
     except ClosingTooEarly as error:
-        Console(stderr=True).print(f"[red]{error}[/red]")
-        if as_json:
-            print_json_error(str(error), EXIT_NEEDS_ACCEPT, "too_early")
-        return EXIT_NEEDS_ACCEPT
+        return fail(ctx.err_console, error, EXIT_NEEDS_ACCEPT, "too_early", as_json=as_json)
     exit_code = EXIT_OK if report.status in ("done", "already_closed") else EXIT_PROBLEMS
     if as_json:
         print(json.dumps(_closing_dict(report), ensure_ascii=False))
@@ -141,10 +133,7 @@ def year_command(
             ctx.engine(), ctx.settings, chosen, (out or LISTS_DIR) / f"nam-{chosen}", fmt=fmt
         )
     except NoResults as error:
-        Console(stderr=True).print(f"[red]{error}[/red]")
-        if as_json:
-            print_json_error(str(error), EXIT_PROBLEMS, "no_results")
-        return EXIT_PROBLEMS
+        return fail(ctx.err_console, error, EXIT_PROBLEMS, "no_results", as_json=as_json)
     if as_json:
         body = {
             "ok": True,

@@ -41,6 +41,15 @@ def print_json_error(message: str, exit_code: int, kind: str) -> None:
     print(json.dumps(body, ensure_ascii=False), flush=True)
 
 
+def fail(console: Console, error: object, exit_code: int, kind: str, *, as_json: bool) -> int:
+    """A command's refusal (an error or its message): in red on ``console`` (standard
+    error), and as the JSON error shape with ``--json``; returns the exit code."""
+    console.print(f"[red]{error}[/red]", soft_wrap=True)
+    if as_json:
+        print_json_error(str(error), exit_code, kind)
+    return exit_code
+
+
 def tune_gc() -> None:
     """Collect young objects less often.
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from rich.table import Table
 
-from cli.context import EXIT_OK, EXIT_PROBLEMS, AppContext, print_json_error
+from cli.context import EXIT_OK, EXIT_PROBLEMS, AppContext, fail
 from grading.extend import ExtendReport, extend_class
 from grading.extensions import ExtensionRefused
 from grading.remind import FAILED, REFUSED, SENT, UNKNOWN, WOULD_SEND, RemindReport, remind
@@ -135,10 +135,7 @@ def run_extend(
             now=now(),
         )
     except ExtensionRefused as refused:
-        ctx.err_console.print(f"[red]{refused}[/red]")
-        if as_json:
-            print_json_error(str(refused), EXIT_PROBLEMS, "refused")
-        return EXIT_PROBLEMS
+        return fail(ctx.err_console, refused, EXIT_PROBLEMS, "refused", as_json=as_json)
     log.info(
         "class %s: grading extended to %s; %d enrolments moved in the LMS; the assignment's "
         "due, cut-off and grading-due dates in Moodle are unchanged",

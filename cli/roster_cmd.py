@@ -17,7 +17,7 @@ from cli.context import (
     EXIT_PROBLEMS,
     EXIT_SETTINGS,
     AppContext,
-    print_json_error,
+    fail,
 )
 from roster.errors import RosterFormatError
 from roster.model import ImportResult
@@ -82,10 +82,7 @@ def run_import(
                 ctx, paths, now=now, dry_run=dry_run, accept=accept
             )
     except RosterFormatError as error:
-        ctx.err_console.print(f"[red]{error}[/red]", soft_wrap=True)
-        if as_json:
-            print_json_error(str(error), EXIT_NOT_A_ROSTER, "not_a_roster")
-        return EXIT_NOT_A_ROSTER
+        return fail(ctx.err_console, error, EXIT_NOT_A_ROSTER, "not_a_roster", as_json=as_json)
     except NeedsAccept as stop:
         return refuse(ctx, stop, as_json=as_json, what="Chưa lưu gì.")
     if report is not None and not _copy(ctx, report_path, report):

@@ -18,7 +18,7 @@ from cli.context import (
     EXIT_PROBLEMS,
     EXIT_SETTINGS,
     AppContext,
-    print_json_error,
+    fail,
 )
 from config.settings import SettingsError
 from connector.profile_fields import ProfileFieldCheck
@@ -305,10 +305,8 @@ def run_apply(
 
 def _refuse(ctx: AppContext, message: str, code: int, as_json: bool) -> int:
     """Say why nothing was applied: on stderr, and as JSON on stdout for scripts."""
-    ctx.err_console.print(f"[red]{message}[/red]")
-    if as_json:
-        print_json_error(message, code, "needs_accept" if code == EXIT_NEEDS_ACCEPT else "settings")
-    return code
+    kind = "needs_accept" if code == EXIT_NEEDS_ACCEPT else "settings"
+    return fail(ctx.err_console, message, code, kind, as_json=as_json)
 
 
 def show_history(
