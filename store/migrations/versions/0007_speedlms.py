@@ -16,12 +16,11 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("syncrun", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("tuning", sa.JSON(), nullable=False, server_default=sa.text("'{}'"))
-        )
+    # In place (ALTER TABLE ADD COLUMN): a text default, not a SQL expression, keeps Alembic
+    # from copying ``syncrun`` on SQLite, which the journal's foreign keys refuse once a sync
+    # has run (see tests/integration/store/test_syncrun_migrations.py).
+    op.add_column("syncrun", sa.Column("tuning", sa.JSON(), nullable=False, server_default="{}"))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("syncrun", schema=None) as batch_op:
-        batch_op.drop_column("tuning")
+    op.drop_column("syncrun", "tuning")  # in place too (SQLite 3.35+)

@@ -16,14 +16,15 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("syncrun", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column(
-                "profiles_read_all", sa.Boolean(), nullable=False, server_default=sa.false()
-            )
-        )
+    # In place (ALTER TABLE ADD COLUMN), not Alembic's batch copy: on SQLite a copy of
+    # ``syncrun`` must drop the table the journal's actions refer to, which the foreign
+    # key refuses once a sync has run. A plain-text default keeps SQLite in place and
+    # reads as false on both SQLite (numeric affinity) and PostgreSQL.
+    op.add_column(
+        "syncrun",
+        sa.Column("profiles_read_all", sa.Boolean(), nullable=False, server_default="0"),
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("syncrun", schema=None) as batch_op:
-        batch_op.drop_column("profiles_read_all")
+    op.drop_column("syncrun", "profiles_read_all")  # in place too (SQLite 3.35+)
